@@ -1,0 +1,1 @@
+"""Recommenders: one interface (:mod:`tunerec.recommenders.base`) for baselines, RNN and GA."""
