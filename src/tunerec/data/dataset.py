@@ -118,6 +118,54 @@ class Dataset:
         return [(self.tag_name(self.tag_ids[row.indices[j]]), int(row.data[j])) for j in order]
 
     @cached_property
+    def play_matrix(self) -> sp.csr_matrix:
+        """Binary users × artists listening matrix (rows follow :attr:`users`, cols :attr:`artist_ids`)."""
+        rows = np.searchsorted(self.users, self.plays["user_id"].to_numpy())
+        cols = self.artist_index(self.plays["artist_id"].to_numpy())
+        data = np.ones(len(rows), dtype=np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(self.users), len(self.artist_ids)))
+
+    def co_listened(self, artist_id: int, n: int = 10) -> list[tuple[int, float]]:
+        """Artists most often listened by the same users, with cosine similarity."""
+        i = int(self.artist_index([artist_id])[0])
+        if i < 0:
+            return []
+        x = self.play_matrix
+        csc = x.tocsc()
+        col = csc.getcol(i)
+        if col.nnz == 0:
+            return []
+        co = np.asarray((x.T @ col).todense()).ravel()
+        norms = np.sqrt(np.asarray(csc.sum(axis=0)).ravel())
+        sim = co / np.maximum(norms * norms[i], 1e-9)
+        sim[i] = 0.0
+        top = np.argsort(-sim, kind="stable")[:n]
+        return [(int(self.artist_ids[j]), float(sim[j])) for j in top if sim[j] > 0]
+
+    def friends_picks(self, artist_id: int, n: int = 5) -> list[tuple[int, int]]:
+        """Artists that friends of this artist's listeners play (and the listeners don't):
+        (artist id, number of such friends)."""
+        i = int(self.artist_index([artist_id])[0])
+        if i < 0:
+            return []
+        x = self.play_matrix
+        listeners = self.users[x.tocsc().getcol(i).nonzero()[0]]
+        if len(listeners) == 0 or len(self.friends) == 0:
+            return []
+        f = self.friends
+        a, b = f["user_id"].to_numpy(), f["friend_id"].to_numpy()
+        friends = np.union1d(b[np.isin(a, listeners)], a[np.isin(b, listeners)])
+        friends = np.setdiff1d(friends, listeners)
+        if len(friends) == 0:
+            return []
+        rows = np.searchsorted(self.users, friends)
+        counts = np.asarray(x[rows].sum(axis=0)).ravel()
+        own = np.asarray(x[np.searchsorted(self.users, listeners)].sum(axis=0)).ravel()
+        counts[own > 0] = 0
+        top = np.argsort(-counts, kind="stable")[:n]
+        return [(int(self.artist_ids[j]), int(counts[j])) for j in top if counts[j] > 0]
+
+    @cached_property
     def sessions(self) -> pd.DataFrame:
         """Listening sessions: (user, calendar month) with the distinct artists tagged in it.
 

@@ -1,0 +1,5 @@
+import sys
+
+from tunerec.cli import main
+
+sys.exit(main())
