@@ -1,0 +1,35 @@
+"""The recommenders the app and the CLI use, by name, on the full dataset.
+
+Cheap models (popularity, kNN) are fitted on demand; trained models (the RNN) are
+loaded from the models folder (``$TUNEREC_HOME/models``). The GA wraps a relevance
+source (kNN, or the RNN in hybrid mode).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tunerec.paths import models_dir
+
+if TYPE_CHECKING:
+    from tunerec.data import Dataset
+    from tunerec.recommenders.base import Recommender
+
+
+class ModelNotReady(Exception):
+    """A model that must be trained first (the message says how)."""
+
+
+def app_model_path(name: str) -> Path:
+    """Where the app's model of this kind (trained on all users) is cached."""
+    return models_dir() / f"{name}-all.npz"
+
+
+def get_recommender(name: str, dataset: "Dataset", **options: Any) -> "Recommender":
+    """A ready recommender for the app/CLI: fitted (cheap models) or loaded from disk."""
+    if name == "pop":
+        from tunerec.recommenders.popularity import PopularityRecommender
+
+        return PopularityRecommender().fit(dataset)
+    raise ValueError(f"unknown model {name!r}")
