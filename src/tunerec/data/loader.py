@@ -240,10 +240,28 @@ def load_dataset(path: str | os.PathLike[str] | None = None, *, use_cache: bool 
 
 
 def check_dataset(path: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
-    """Validate a copy of the data; returns (errors, warnings) without raising."""
+    """Validate a copy of the data without raising: (errors, warnings).
+
+    Each file is parsed on its own so that every broken file is listed; the
+    cross-file checks (unknown users, tags, timestamps) run when all files parse.
+    """
+    from tunerec.data.parse import SCHEMAS
+
     problems = Problems()
     try:
-        build_dataset(read_source(path), problems)
+        src = read_source(path)
     except DataError as exc:
-        return [str(exc)], problems.warnings
-    return [], problems.warnings
+        return [str(exc)], []
+    errors = []
+    for name in SCHEMAS:
+        try:
+            read_table(name, src.files[name])
+        except DataError as exc:
+            errors.append(str(exc))
+    if errors:
+        return errors, problems.warnings
+    try:
+        build_dataset(src, problems)
+    except DataError as exc:
+        errors.append(str(exc))
+    return errors, problems.warnings
