@@ -32,4 +32,16 @@ def get_recommender(name: str, dataset: "Dataset", **options: Any) -> "Recommend
         from tunerec.recommenders.popularity import PopularityRecommender
 
         return PopularityRecommender().fit(dataset)
+    if name in ("iknn_sessions", "iknn_profiles", "iknn_both"):
+        from tunerec.recommenders.knn import ItemKNN
+
+        return ItemKNN(source=name.removeprefix("iknn_")).fit(dataset)
+    if name == "sknn":
+        from tunerec.recommenders.knn import SessionKNN
+
+        return SessionKNN().fit(dataset)
+    if name == "tags":
+        from tunerec.recommenders.knn import TagRecommender
+
+        return TagRecommender().fit(dataset)
     raise ValueError(f"unknown model {name!r}")
