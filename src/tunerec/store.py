@@ -53,7 +53,7 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
-    # 2: imported listening history
+    # 2: imported listening history (see tunerec.history.storage)
     """
     CREATE TABLE history_imports (
         id INTEGER PRIMARY KEY,
@@ -61,18 +61,27 @@ MIGRATIONS: list[str] = [
         format TEXT NOT NULL,
         imported REAL NOT NULL,
         plays INTEGER NOT NULL,
-        new_plays INTEGER NOT NULL
+        new_plays INTEGER NOT NULL,
+        bad_lines INTEGER NOT NULL DEFAULT 0,
+        first_ts INTEGER,
+        last_ts INTEGER,
+        report TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE history_artists (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        mbid TEXT NOT NULL DEFAULT '',
+        artist_id INTEGER,
+        match TEXT NOT NULL DEFAULT 'none',
+        matched_name TEXT NOT NULL DEFAULT ''
     );
     CREATE TABLE history_plays (
         ts INTEGER NOT NULL,
-        artist_name TEXT NOT NULL,
+        name_id INTEGER NOT NULL,
         track TEXT NOT NULL DEFAULT '',
-        artist_id INTEGER,
-        match TEXT NOT NULL DEFAULT 'none',
-        import_id INTEGER REFERENCES history_imports(id) ON DELETE SET NULL,
-        PRIMARY KEY (ts, artist_name, track)
+        import_id INTEGER NOT NULL,
+        PRIMARY KEY (ts, name_id, track)
     ) WITHOUT ROWID;
-    CREATE INDEX history_plays_artist ON history_plays(artist_id);
     """,
 ]
 

@@ -1,0 +1,199 @@
+"""Import a listening-history file into the user store (one transaction, idempotent)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, Callable
+
+from tunerec.data.errors import DataError
+from tunerec.history.formats import FORMATS, Problems, choose_format
+from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, MBID, CatalogueMatcher, NameMatch
+from tunerec.history.sessions import count_sessions
+from tunerec.store import Store
+
+TOP_UNMATCHED = 10
+_ts_of, _name_of = itemgetter(0), itemgetter(1)
+
+
+@dataclass
+class ImportReport:
+    """What one import read, added and matched (``to_json`` keys are stable)."""
+
+    path: str
+    format: str
+    import_id: int = 0
+    plays: int = 0  # plays read from the file
+    new_plays: int = 0  # plays added to the store (not there before)
+    matched_plays: int = 0
+    matched_exact: int = 0
+    matched_fuzzy: int = 0
+    matched_mbid: int = 0
+    unmatched_plays: int = 0  # not in catalogue, including ambiguous
+    ambiguous_plays: int = 0
+    bad_lines: int = 0
+    bad_line_examples: list[dict[str, Any]] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    sessions: int = 0
+    first_play: str | None = None
+    last_play: str | None = None
+    artists: int = 0  # distinct artist names in the file
+    fuzzy_matches: list[dict[str, Any]] = field(default_factory=list)
+    ambiguous: list[dict[str, Any]] = field(default_factory=list)
+    top_unmatched: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def iso(ts: int | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def import_history(
+    store: Store,
+    path: str | Path,
+    matcher: CatalogueMatcher,
+    fmt: str | None = None,
+    *,
+    user: str | None = None,
+    gap_seconds: int = 1800,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Read ``path`` (format detected unless ``fmt``), match artists, store new plays.
+
+    All writes happen in one transaction: an error or interrupt leaves the store as it
+    was. Plays already stored (same time, artist name and track) are not added again.
+    Raises :class:`DataError` when the format is wrong or no line is readable."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataError("is a folder; give one history file", file=str(path))
+    fmt = choose_format(path, fmt)
+    spec = FORMATS[fmt]
+    total = path.stat().st_size
+    problems = Problems()
+    report = ImportReport(str(path), fmt)
+    started = time.perf_counter()
+    conn = store.conn
+    counts: Counter[int] = Counter()
+    first_ts: int | None = None
+    last_ts: int | None = None
+    with store.transaction():
+        import_id = int(
+            conn.execute(
+                "INSERT INTO history_imports(path, format, imported, plays, new_plays) VALUES (?, ?, ?, 0, 0)",
+                (str(path.resolve()), fmt, time.time()),
+            ).lastrowid
+        )
+        ids: dict[str, int] = dict(conn.execute("SELECT name, id FROM history_artists"))
+        next_id = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM history_artists").fetchone()[0]) + 1
+        new_plays = 0
+        with open(path, "rb") as fb:
+            try:
+                for batch in spec.parse(fb, total, problems, progress, user=user):
+                    if not batch:
+                        continue
+                    rows = []
+                    append = rows.append
+                    new_names = []
+                    for ts, artist, track, mbid in batch:
+                        nid = ids.get(artist)
+                        if nid is None:
+                            nid = ids[artist] = next_id
+                            next_id += 1
+                            new_names.append((nid, artist, mbid))
+                        append((ts, nid, track, import_id))
+                    if new_names:
+                        conn.executemany("INSERT INTO history_artists(id, name, mbid) VALUES (?, ?, ?)", new_names)
+                    before = conn.total_changes
+                    conn.executemany("INSERT OR IGNORE INTO history_plays(ts, name_id, track, import_id) VALUES (?, ?, ?, ?)", rows)
+                    new_plays += conn.total_changes - before
+                    counts.update(map(_name_of, rows))
+                    lo, hi = min(map(_ts_of, rows)), max(map(_ts_of, rows))
+                    first_ts = lo if first_ts is None else min(first_ts, lo)
+                    last_ts = hi if last_ts is None else max(last_ts, hi)
+            except DataError as exc:
+                if exc.file is None:
+                    raise DataError(exc.reason, file=str(path), line=exc.line, column=exc.column) from exc
+                raise
+        plays = sum(counts.values())
+        if plays == 0:
+            shown = "; ".join(f"line {n}: {why}" for n, why in problems.first[:3])
+            raise DataError(
+                f"no readable plays for {spec.label} (expected {spec.expected})" + (f"; {shown}" if shown else ""),
+                file=str(path),
+            )
+        report.import_id = import_id
+        report.plays, report.new_plays = plays, new_plays
+        _match_names(conn, matcher, counts, report)
+        report.bad_lines = problems.bad_lines
+        report.bad_line_examples = [{"line": n, "problem": why} for n, why in problems.first]
+        report.skipped = dict(problems.skipped)
+        report.first_play, report.last_play = iso(first_ts), iso(last_ts)
+        report.artists = len(counts)
+        report.sessions = count_sessions(
+            (r[0] for r in conn.execute("SELECT ts FROM history_plays WHERE ts BETWEEN ? AND ? ORDER BY ts", (first_ts, last_ts))),
+            gap_seconds,
+        )
+        report.seconds = round(time.perf_counter() - started, 3)
+        conn.execute(
+            "UPDATE history_imports SET plays = ?, new_plays = ?, bad_lines = ?, first_ts = ?, last_ts = ?, report = ? WHERE id = ?",
+            (plays, new_plays, problems.bad_lines, first_ts, last_ts, json.dumps(report.to_json()), import_id),
+        )
+    return report
+
+
+def _match_names(conn: Any, matcher: CatalogueMatcher, counts: Counter[int], report: ImportReport) -> None:
+    """Match every artist name of this import, store the results, fill the report's counts."""
+    names = {}
+    for nid, name, mbid in conn.execute("SELECT id, name, mbid FROM history_artists"):
+        if nid in counts:
+            names[nid] = (name, mbid)
+    results: dict[int, NameMatch] = {nid: matcher.match(name) for nid, (name, _) in names.items()}
+    # names without a match borrow the match of another name with the same MBID
+    by_mbid: dict[str, set[int]] = {}
+    for aid, mbid in conn.execute(
+        "SELECT artist_id, mbid FROM history_artists WHERE mbid != '' AND artist_id IS NOT NULL AND match IN (?, ?)", (EXACT, FUZZY)
+    ):
+        by_mbid.setdefault(mbid, set()).add(aid)
+    for nid, r in results.items():
+        mbid = names[nid][1]
+        if r.kind == EXACT and mbid:
+            by_mbid.setdefault(mbid, set()).add(r.artist_id)  # type: ignore[arg-type]
+    for nid, r in list(results.items()):
+        mbid = names[nid][1]
+        if r.artist_id is None and mbid and len(by_mbid.get(mbid, ())) == 1:
+            aid = next(iter(by_mbid[mbid]))
+            results[nid] = NameMatch(aid, MBID, matcher.names[matcher.ids.index(aid)] if aid in matcher.ids else "", 100.0, "same MBID")
+    conn.executemany(
+        "UPDATE history_artists SET artist_id = ?, match = ?, matched_name = ? WHERE id = ?",
+        [(r.artist_id, r.kind, r.matched_name, nid) for nid, r in results.items()],
+    )
+    unmatched: list[tuple[int, str]] = []
+    for nid, r in results.items():
+        n = counts[nid]
+        name = names[nid][0]
+        if r.kind == EXACT:
+            report.matched_exact += n
+        elif r.kind == FUZZY:
+            report.matched_fuzzy += n
+            report.fuzzy_matches.append({"name": name, "artist_id": r.artist_id, "matched_name": r.matched_name, "score": r.score, "rule": r.rule, "plays": n})
+        elif r.kind == MBID:
+            report.matched_mbid += n
+        else:
+            report.unmatched_plays += n
+            unmatched.append((n, name))
+            if r.kind == AMBIGUOUS:
+                report.ambiguous_plays += n
+                report.ambiguous.append({"name": name, "plays": n, "candidates": [{"artist_id": a, "name": nm} for a, nm in r.candidates]})
+    report.matched_plays = report.matched_exact + report.matched_fuzzy + report.matched_mbid
+    report.fuzzy_matches.sort(key=lambda d: (-d["plays"], d["name"]))
+    report.ambiguous.sort(key=lambda d: (-d["plays"], d["name"]))
+    unmatched.sort(key=lambda t: (-t[0], t[1]))
+    report.top_unmatched = [{"name": nm, "plays": n} for n, nm in unmatched[:TOP_UNMATCHED]]

@@ -1,0 +1,47 @@
+"""Artist-name keys for matching listening history to the catalogue.
+
+Three strengths, each looser than the last:
+
+- :func:`fold_key`: case, accents, punctuation and spacing (``tunerec.data.search.fold``);
+- :func:`name_key`: also ``&``/``+`` = ``and``, apostrophes dropped, a leading "The" dropped;
+- :func:`compact_key`: :func:`name_key` without spaces ("4 Hero" = "4Hero", "Scsi-9" = "SCSI 9").
+"""
+
+from __future__ import annotations
+
+import re
+
+from tunerec.data.search import fold
+
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_AND = re.compile(r"\s*[&+]\s*")
+#: "A feat. B", "A ft B", "A featuring B": the part before is the primary artist.
+_FEATURING = re.compile(r"\s+(?:feat\.?|ft\.|featuring)\s+", re.IGNORECASE)
+
+
+def fold_key(name: str) -> str:
+    """Case-, accent- and punctuation-folded name: 'Björk!' -> 'bjork'."""
+    return fold(name)
+
+
+def name_key(name: str) -> str:
+    """Stronger key: 'The Prodigy' -> 'prodigy', 'Simon & Garfunkel' -> 'simon and garfunkel',
+    "Guns N' Roses" -> 'guns n roses'."""
+    text = _AND.sub(" and ", _APOSTROPHES.sub("", name))
+    words = fold(text).split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+def compact_key(name: str) -> str:
+    """:func:`name_key` without spaces."""
+    return name_key(name).replace(" ", "")
+
+
+def primary_artist(name: str) -> str | None:
+    """'Jazzanova Feat. Paul Randolph' -> 'Jazzanova'; None when there is no featured artist."""
+    parts = _FEATURING.split(name, maxsplit=1)
+    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+        return parts[0].strip()
+    return None
