@@ -2,7 +2,9 @@
 
 Next-item task (rankers): every proper prefix of every test session is scored over the
 whole vocabulary, in batches; prefix artists are excluded; ties count against the model.
-List task: the model gets the first ⌈n/2⌉ artists of each test session and returns 20.
+List task: the model gets the first ⌈n/2⌉ artists of each test session and returns 20
+(a list builder's entries outside the vocabulary stay in their slots as misses, count as
+untagged and as heard by 1 train user, and are left out of coverage and Gini).
 Vocabulary artists a model cannot score (not in its ``item_ids``) get score -inf.
 """
 
@@ -198,15 +200,12 @@ def _evaluate_list(model: "Recommender", split: Split, max_sessions: int | None,
                 progress(len(lists), len(given))
     else:
         for n, g in enumerate(given):
-            recs = model.recommend(list(g), k=k, exclude=list(g))
-            ids = split.vocab_index([r.artist_id for r in recs])
-            banned = set(split.vocab_index(g).tolist())
-            keep, seen = [], set()
-            for i in ids.tolist():
-                if i >= 0 and i not in banned and i not in seen:
-                    keep.append(i)
-                    seen.add(i)
-            lists.append(np.asarray(keep[:k], dtype=np.int64))
+            recs = model.recommend(list(g), k=k, exclude=list(g))[:k]
+            ids = [int(r.artist_id) for r in recs]
+            bad = (set(ids) & set(int(a) for a in g)) or (len(set(ids)) < len(ids))
+            if bad:
+                raise ValueError(f"{model.name} returned a given or repeated artist for test session {n} (given {list(g)}, list {ids})")
+            lists.append(split.vocab_index(ids))
             if progress:
                 progress(n + 1, len(given))
     tpos = [split.vocab_index(t) for t in targets]

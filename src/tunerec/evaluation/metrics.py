@@ -1,6 +1,8 @@
 """Metrics of protocol hetrec-sessions-v2: full-ranking accuracy and list qualities.
 
-All functions work on vocabulary positions (indices into ``Split.vocab``).
+All functions work on vocabulary positions (indices into ``Split.vocab``); in lists, -1
+marks an entry outside the vocabulary (a miss, untagged, heard by 1 train user, and not
+counted in coverage or Gini).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def recall_ndcg(lists: Sequence[Sequence[int]], targets: Sequence[Sequence[int]]
     recalls, ndcgs = [], []
     for lst, tgt in zip(lists, targets):
         tset = set(int(t) for t in tgt)
-        hit = np.array([int(a) in tset for a in list(lst)[:k]], dtype=bool)
+        hit = np.array([int(a) in tset and a >= 0 for a in list(lst)[:k]], dtype=bool)
         recalls.append(hit.sum() / len(tset))
         ideal = disc[: min(k, len(tset))].sum()
         ndcgs.append(float(disc[: len(hit)][hit].sum() / ideal))
@@ -59,7 +61,7 @@ def intra_list_distance(lists: Sequence[Sequence[int]], profiles: sp.csr_matrix,
         idx = np.asarray(list(lst), dtype=np.int64)
         if len(idx) == 0:
             continue
-        has = tagged[idx]
+        has = np.where(idx >= 0, tagged[np.maximum(idx, 0)], False)
         untagged.append(1.0 - has.mean())
         t = idx[has]
         m = len(t)
@@ -74,22 +76,32 @@ def intra_list_distance(lists: Sequence[Sequence[int]], profiles: sp.csr_matrix,
 
 def novelty(lists: Sequence[Sequence[int]], listeners: np.ndarray, n_users: int) -> float:
     """Mean over lists of the mean -log2(listeners(a) / n_users) of their entries."""
-    vals = [float(np.mean(-np.log2(listeners[np.asarray(list(lst))] / n_users))) for lst in lists if len(lst)]
+    vals = []
+    for lst in lists:
+        idx = np.asarray(list(lst), dtype=np.int64)
+        if len(idx):
+            heard = np.where(idx >= 0, listeners[np.maximum(idx, 0)], 1)
+            vals.append(float(np.mean(-np.log2(np.maximum(heard, 1) / n_users))))
     return float(np.mean(vals)) if vals else 0.0
 
 
 def coverage(lists: Sequence[Sequence[int]], n_items: int) -> float:
     """Distinct artists recommended over all lists / vocabulary size."""
-    seen = np.unique(np.concatenate([np.asarray(list(l), dtype=np.int64) for l in lists])) if lists else []
-    return len(seen) / n_items if n_items else 0.0
+    flat = _flat(lists)
+    return len(np.unique(flat)) / n_items if n_items else 0.0
 
 
 def gini(lists: Sequence[Sequence[int]], n_items: int) -> float:
     """Gini index of how often each vocabulary artist is recommended (0 = even, 1 = one artist)."""
-    flat = np.concatenate([np.asarray(list(l), dtype=np.int64) for l in lists]) if lists else np.zeros(0, np.int64)
-    counts = np.sort(np.bincount(flat, minlength=n_items)).astype(np.float64)
+    counts = np.sort(np.bincount(_flat(lists), minlength=n_items)).astype(np.float64)
     total = counts.sum()
     if total == 0 or n_items == 0:
         return 0.0
     i = np.arange(1, n_items + 1)
     return float(((2 * i - n_items - 1) * counts).sum() / (n_items * total))
+
+
+def _flat(lists: Sequence[Sequence[int]]) -> np.ndarray:
+    """All in-vocabulary entries of all lists."""
+    flat = np.concatenate([np.asarray(list(l), dtype=np.int64) for l in lists]) if lists else np.zeros(0, np.int64)
+    return flat[flat >= 0]
