@@ -6,6 +6,8 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
+from rich.markup import escape
+
 from tunerec.cli.common import UsageError, add_command, console, err_console, load_data, print_json
 
 FORMAT_CHOICES = ["lastfm1k", "listenbrainz", "spotify", "csv"]
@@ -79,14 +81,14 @@ def _pct(n: int, total: int) -> str:
 
 def _print_report(r) -> None:  # r: ImportReport
     c = console()
-    c.print(f"[bold]{r.path}[/] ({r.format}): {r.plays:,} plays read, {r.new_plays:,} new, {r.plays - r.new_plays:,} already stored", highlight=False)
+    c.print(f"[bold]{escape(r.path)}[/] ({r.format}): {r.plays:,} plays read, {r.new_plays:,} new, {r.plays - r.new_plays:,} already stored", highlight=False)
     c.print(f"dates {r.first_play} … {r.last_play}; {r.sessions:,} sessions; {r.artists:,} distinct artist names", highlight=False)
     for why, n in r.skipped.items():
-        c.print(f"skipped {n:,} plays: {why}", highlight=False)
+        c.print(f"skipped {n:,} plays: {why}", highlight=False, markup=False)
     if r.bad_lines:
         c.print(f"[yellow]{r.bad_lines:,} bad line(s)[/]" + (", first ones:" if r.bad_line_examples else ""), highlight=False)
         for b in r.bad_line_examples:
-            c.print(f"  line {b['line']}: {b['problem']}", highlight=False)
+            c.print(f"  line {b['line']}: {b['problem']}", highlight=False, markup=False)
     c.print(
         f"matched plays: {_pct(r.matched_plays, r.plays)} — exact {r.matched_exact:,}, fuzzy {r.matched_fuzzy:,}, by MBID {r.matched_mbid:,}; "
         f"not in catalogue {_pct(r.unmatched_plays, r.plays)}" + (f" (ambiguous {r.ambiguous_plays:,})" if r.ambiguous_plays else ""),
@@ -95,16 +97,16 @@ def _print_report(r) -> None:  # r: ImportReport
     if r.fuzzy_matches:
         c.print("fuzzy matches (check them):")
         for m in r.fuzzy_matches[:20]:
-            c.print(f"  {m['name']!r} → {m['matched_name']} #{m['artist_id']} ({m['rule']}, {m['plays']:,} plays)", highlight=False)
+            c.print(f"  {m['name']!r} → {m['matched_name']} #{m['artist_id']} ({m['rule']}, {m['plays']:,} plays)", highlight=False, markup=False)
         if len(r.fuzzy_matches) > 20:
             c.print(f"  … and {len(r.fuzzy_matches) - 20} more (--json lists all)")
     if r.ambiguous:
         c.print("ambiguous names (left unmatched):")
         for a in r.ambiguous[:10]:
             cands = ", ".join(f"{x['name']} #{x['artist_id']}" for x in a["candidates"][:5])
-            c.print(f"  {a['name']!r} ({a['plays']:,} plays): {cands}", highlight=False)
+            c.print(f"  {a['name']!r} ({a['plays']:,} plays): {cands}", highlight=False, markup=False)
     if r.top_unmatched:
-        c.print("top artists not in catalogue: " + ", ".join(f"{u['name']} ({u['plays']:,})" for u in r.top_unmatched), highlight=False)
+        c.print("top artists not in catalogue: " + ", ".join(f"{u['name']} ({u['plays']:,})" for u in r.top_unmatched), highlight=False, markup=False)
 
 
 def _bar(n: int, top: int, width: int = 40) -> str:
@@ -137,13 +139,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"{s['first_play']} … {s['last_play']}; in catalogue {_pct(s['matched_plays'], s['plays'])}",
         highlight=False,
     )
-    c.print("imports: " + "; ".join(f"#{i['id']} {i['format']} {i['imported']} ({i['new_plays']:,} new of {i['plays']:,})" for i in s["imports"]), highlight=False)
+    c.print("imports: " + "; ".join(f"#{i['id']} {i['format']} {i['imported']} ({i['new_plays']:,} new of {i['plays']:,})" for i in s["imports"]), highlight=False, markup=False)
     c.print("\n[bold]top artists[/]")
     top = s["top_artists"][0]["plays"] if s["top_artists"] else 0
-    width = max(len(a["name"]) for a in s["top_artists"])
+    from rich.cells import cell_len
+
+    width = max(cell_len(a["name"]) for a in s["top_artists"])
     for a in s["top_artists"]:
         tag = "" if a["in_catalogue"] else "  [dim](not in catalogue)[/]"
-        c.print(f"  {a['name']:<{width}} {a['plays']:>7,} {_bar(a['plays'], top, 30)}{tag}", highlight=False)
+        pad = " " * (width - cell_len(a["name"]))
+        c.print(f"  {escape(a['name'])}{pad} {a['plays']:>7,} {_bar(a['plays'], top, 30)}{tag}", highlight=False)
     c.print("\n[bold]sessions per month[/]")
     months = s["sessions_per_month"]
     peak = max((m["sessions"] for m in months), default=0)
@@ -180,7 +185,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         c.print("no listening history imported yet: tunerec history import FILE")
         return 0
     for r in rows:
-        names = ", ".join(f"{a['name']} ×{a['plays']}" for a in r["artists"]) or "[dim]no catalogue artists[/]"
+        names = ", ".join(f"{escape(a['name'])} ×{a['plays']}" for a in r["artists"]) or "[dim]no catalogue artists[/]"
         extra = f"  [dim]+{sum(u['plays'] for u in r['not_in_catalogue'])} plays not in catalogue[/]" if r["not_in_catalogue"] else ""
         c.print(f"[bold]{r['start']}[/]–{r['end'][11:]}  {r['plays']:>3} plays  {names}{extra}", highlight=False)
     return 0

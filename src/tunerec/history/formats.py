@@ -27,6 +27,7 @@ SHOWN_PROBLEMS = 10
 MIN_SPOTIFY_MS = 30_000
 #: Plays outside [1990-01-01, 2100-01-01) are rejected as bad timestamps.
 TS_MIN, TS_MAX = 631_152_000, 4_102_444_800
+NOT_UTF8 = "not valid UTF-8"
 
 
 @dataclass
@@ -100,9 +101,8 @@ def _chunks(fb: BinaryIO, total: int, progress: Progress | None) -> Iterator[byt
             progress(done, total)
 
 
-def _lines(fb: BinaryIO, total: int, progress: Progress | None, problems: Problems) -> Iterator[list[str | None]]:
-    """Decoded lines per chunk (None for a line that is not valid UTF-8, already counted)."""
-    lineno = 0
+def _lines(fb: BinaryIO, total: int, progress: Progress | None) -> Iterator[list[str | None]]:
+    """Decoded lines per chunk (None for a line that is not valid UTF-8: the parser counts it)."""
     for chunk in _chunks(fb, total, progress):
         try:
             text = chunk.decode("utf-8")
@@ -111,16 +111,14 @@ def _lines(fb: BinaryIO, total: int, progress: Progress | None, problems: Proble
             lines: list[str | None] = text.split("\n")
         except UnicodeDecodeError:
             lines = []
-            for i, raw in enumerate(chunk.split(b"\n")):
+            for raw in chunk.split(b"\n"):
                 try:
                     lines.append(raw.decode("utf-8").rstrip("\r"))
-                except UnicodeDecodeError as exc:
-                    problems.bad(lineno + i + 1, f"not valid UTF-8 (byte {exc.start + 1})")
+                except UnicodeDecodeError:
                     lines.append(None)
         if chunk.endswith(b"\n"):
             lines.pop()
         yield lines
-        lineno += len(lines)
 
 
 # ---------------------------------------------------------------- Last.fm 1K
@@ -128,12 +126,14 @@ def parse_lastfm1k(fb: BinaryIO, total: int, problems: Problems, progress: Progr
     """Last.fm 1K per-play TSV: user, ISO timestamp, artist MBID, artist, track MBID, track."""
     fromiso = datetime.fromisoformat
     lineno = 0
-    for lines in _lines(fb, total, progress, problems):
+    for lines in _lines(fb, total, progress):
         out: Batch = []
         append = out.append
         for line in lines:
             lineno += 1
             if not line:
+                if line is None:
+                    problems.bad(lineno, NOT_UTF8)
                 continue
             p = line.split("\t")
             if len(p) != 6:
@@ -314,11 +314,14 @@ def parse_csv(fb: BinaryIO, total: int, problems: Problems, progress: Progress |
     """CSV with a header naming ``timestamp`` and ``artist`` (``track`` optional)."""
     lineno = 0
     cols: tuple[int, int, int | None] | None = None
-    for lines in _lines(fb, total, progress, problems):
+    for lines in _lines(fb, total, progress):
         out: Batch = []
         for line in lines:
             lineno += 1
-            if line is None or not line.strip():
+            if line is None:
+                problems.bad(lineno, NOT_UTF8)
+                continue
+            if not line.strip():
                 continue
             try:
                 row = next(csv.reader([line]))
