@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from history_helpers import T0, iso, lastfm1k_text, listenbrainz_listen, spotify_stream, spotify_text
+from test_history_helpers import T0, iso, lastfm1k_text, listenbrainz_listen, spotify_stream, spotify_text
 from tunerec.data.errors import DataError
 from tunerec.history import formats
 from tunerec.history.formats import FORMATS, Problems, choose_format, detect_format

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from history_helpers import T0, lastfm1k_text, listenbrainz_listen, spotify_stream, spotify_text, tiny_matcher, write
+from test_history_helpers import T0, lastfm1k_text, listenbrainz_listen, spotify_stream, spotify_text, tiny_matcher, write
 from tunerec.data.errors import DataError
 from tunerec.history import (
     CatalogueMatcher,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from history_helpers import tiny_matcher
+from test_history_helpers import tiny_matcher
 from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, NONE, similar_words
 from tunerec.history.normalize import compact_key, name_key, primary_artist
 

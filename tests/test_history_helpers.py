@@ -1,4 +1,4 @@
-"""Small real-shaped history files and a tiny catalogue for the history tests."""
+"""Small real-shaped history files and a tiny catalogue shared by the history tests (no tests here)."""
 
 from __future__ import annotations
 
