@@ -127,7 +127,9 @@ class _SumOfRows(Recommender):
         return out
 
     def _finish(self, summed: np.ndarray) -> np.ndarray:
-        return summed + self.tie_break if self.tie_break is not None else summed
+        if self.tie_break is not None:
+            summed += self.tie_break
+        return summed
 
     def score_sessions(self, sessions: Sequence[Sequence[int]]) -> np.ndarray:
         self._require_fit()
@@ -262,21 +264,33 @@ class SessionKNN(Recommender):
         sims = np.asarray((q @ self.by_item).todense())
         qn = np.sqrt(np.asarray(q.sum(axis=1)).ravel())
         sims /= np.where(qn > 0, qn, 1.0)[:, None]
-        k = min(self.k, sims.shape[1])
-        if k == 0:
-            return sp.csr_matrix(sims.shape)
-        kth = -np.partition(-sims, k - 1, axis=1)[:, k - 1]
-        gt = sims > kth[:, None]
-        eq = sims == kth[:, None]
-        need = k - gt.sum(axis=1)
-        keep = gt | (eq & (np.cumsum(eq, axis=1) <= need[:, None]))
-        keep &= sims > 0
-        return sp.csr_matrix(np.where(keep, sims, 0.0))
+        n, n_rows = sims.shape
+        k = min(self.k, n_rows)
+        if k == 0 or n == 0:
+            return sp.csr_matrix((n, n_rows))
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        vals = np.take_along_axis(sims, part, axis=1)
+        kth = vals.min(axis=1)
+        # every row value above the k-th is in ``part``; values equal to it may be too many:
+        # then the lowest row indices win, which argpartition does not guarantee.
+        keep = vals > np.maximum(kth, 0.0)[:, None]
+        rows = [np.repeat(np.arange(n), keep.sum(axis=1))]
+        cols = [part[keep]]
+        for r in np.flatnonzero(kth > 0):
+            need = k - int(keep[r].sum())
+            cols.append(np.flatnonzero(sims[r] == kth[r])[:need])
+            rows.append(np.full(len(cols[-1]), r))
+        rr, cc = np.concatenate(rows), np.concatenate(cols)
+        w = sp.csr_matrix((sims[rr, cc], (rr, cc)), shape=(n, n_rows))
+        w.sort_indices()
+        return w
 
     def score_sessions(self, sessions: Sequence[Sequence[int]]) -> np.ndarray:
         self._require_fit()
         w = self.neighbour_weights(sessions)
-        return np.asarray((w @ self.matrix).todense()) + self.tie_break
+        out = (w @ self.matrix).toarray()
+        out += self.tie_break
+        return out
 
     def explain(self, session: Sequence[int], artist_id: int, score: float) -> tuple[str, list[str]]:
         b = self.index_of(artist_id)
@@ -325,7 +339,7 @@ class TagRecommender(_SumOfRows):
         """Summed tag profiles (n × tags) -> cosine with every artist (n × items)."""
         norms = np.linalg.norm(summed, axis=1)
         q = summed / np.where(norms > 0, norms, 1.0)[:, None]
-        return np.ascontiguousarray(np.asarray(self.rows @ q.T).T)
+        return np.asarray(self.rows @ q.T).T
 
     def explain(self, session: Sequence[int], artist_id: int, score: float) -> tuple[str, list[str]]:
         assert self.dataset is not None
