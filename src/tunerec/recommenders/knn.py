@@ -107,7 +107,7 @@ class _SumOfRows(Recommender):
 
     #: rows × items matrix summed per prefix artist (subclasses set it in fit)
     rows: sp.csr_matrix
-    tie_break: np.ndarray
+    tie_break: np.ndarray | None
 
     def _positions(self, session: Sequence[int]) -> np.ndarray:
         """Row index per session artist; -1 for unknown artists and repeats."""
@@ -332,7 +332,7 @@ class TagRecommender(_SumOfRows):
         self._set_items(items)
         self.dataset = dataset
         self.rows, self.tagged = tag_profiles(dataset, items)
-        self.tie_break = None  # type: ignore[assignment]
+        self.tie_break = None
         return self
 
     def _transform(self, summed: np.ndarray) -> np.ndarray:
