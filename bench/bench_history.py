@@ -36,9 +36,13 @@ def rss_mb(field: str = "VmRSS") -> float:
     return float("nan")
 
 
+PLAYS_PER_USER = 50_000  # about 10 months of listening each
+
+
 def generate(path: Path, n: int, seed: int = 7) -> None:
-    """n plays of one listener, newest first (like the real file): ~70% catalogue
-    artists, ~30% invented ones, 3-5 min between plays, a long pause every ~15 plays."""
+    """n plays, 50,000 per user, each user's newest first (like the real file): ~70%
+    catalogue artists, ~30% invented ones, 3-5 min between plays, a long pause every
+    ~15 plays."""
     from tunerec.data import load_dataset
 
     ds = load_dataset()
@@ -49,16 +53,18 @@ def generate(path: Path, n: int, seed: int = 7) -> None:
     artists = [(name, "%08x-%04x-%04x-%04x-%012x" % tuple(rng.getrandbits(b) for b in (32, 16, 16, 16, 48))) for name in catalogue + invented]
     weights = [0.7 / len(catalogue)] * len(catalogue) + [0.3 / len(invented)] * len(invented)
     picks = rng.choices(range(len(artists)), weights, k=min(n, 200_000))
-    ts = 1_241_478_537
     import datetime as dt
 
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         buf = []
         for i in range(n):
+            if i % PLAYS_PER_USER == 0:  # a new user, newest play first (as in the real file)
+                user = f"user_{i // PLAYS_PER_USER + 1:06d}"
+                ts = 1_241_478_537
             name, mbid = artists[picks[i % len(picks)]]
             ts -= rng.randint(2400, 7200) if i % 15 == 14 else rng.randint(180, 300)
             when = dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            buf.append(f"user_000001\t{when}\t{mbid}\t{name}\t\tTrack {i % 9973} of {name}\n")
+            buf.append(f"{user}\t{when}\t{mbid}\t{name}\t\tTrack {i % 9973} of {name}\n")
             if len(buf) >= 100_000:
                 f.write("".join(buf))
                 buf = []

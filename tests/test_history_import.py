@@ -236,3 +236,19 @@ def test_real_lastfm1k_sample(store: Store, dataset) -> None:
     assert {m["name"]: m["matched_name"] for m in r.fuzzy_matches} == SAMPLE_FUZZY
     assert r.matched_plays + r.unmatched_plays == r.plays
     assert import_history(store, path, matcher).new_plays == 0
+
+
+def test_sql_session_count_agrees_with_the_plain_split(store: Store) -> None:
+    import random
+
+    from tunerec.history.sessions import count_sessions, count_stored_sessions
+
+    rng = random.Random(5)
+    conn = store.conn
+    for _ in range(100):
+        conn.execute("DELETE FROM history_plays")
+        times = [rng.randint(0, 20_000) for _ in range(rng.randint(1, 40))]
+        conn.executemany("INSERT OR IGNORE INTO history_plays(ts, name_id, track, import_id) VALUES (?, ?, '', 1)", [(t, i % 3) for i, t in enumerate(times)])
+        lo, hi = sorted(rng.sample(range(20_001), 2))
+        stored = sorted(t for (t,) in conn.execute("SELECT ts FROM history_plays"))
+        assert count_stored_sessions(conn, lo, hi, 1800) == count_sessions([t for t in stored if lo <= t <= hi], 1800)

@@ -28,6 +28,7 @@ MIN_SPOTIFY_MS = 30_000
 #: Plays outside [1990-01-01, 2100-01-01) are rejected as bad timestamps.
 TS_MIN, TS_MAX = 631_152_000, 4_102_444_800
 NOT_UTF8 = "not valid UTF-8"
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -144,10 +145,14 @@ def parse_lastfm1k(fb: BinaryIO, total: int, problems: Problems, progress: Progr
                 continue
             t = p[1]
             try:
-                ts = int(fromiso(t).timestamp()) if t[-1:] == "Z" else parse_time(t)
-            except ValueError:
-                problems.bad(lineno, f"bad timestamp {t[:40]!r}")
-                continue
+                d = fromiso(t) - _EPOCH  # TypeError when t has no time zone
+                ts = d.days * 86400 + d.seconds
+            except (ValueError, TypeError):
+                try:
+                    ts = parse_time(t)
+                except ValueError:
+                    problems.bad(lineno, f"bad timestamp {t[:40]!r}")
+                    continue
             if not TS_MIN <= ts < TS_MAX:
                 problems.bad(lineno, f"timestamp {t[:40]!r} is outside 1990..2100")
                 continue

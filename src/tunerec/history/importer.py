@@ -13,8 +13,9 @@ from typing import Any, Callable
 
 from tunerec.data.errors import DataError
 from tunerec.history.formats import FORMATS, Problems, choose_format
+from tunerec.history.prefetch import prefetch
 from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, MBID, CatalogueMatcher, NameMatch
-from tunerec.history.sessions import count_sessions
+from tunerec.history.sessions import count_stored_sessions
 from tunerec.store import Store
 
 TOP_UNMATCHED = 10
@@ -92,25 +93,27 @@ def import_history(
             ).lastrowid
         )
         ids: dict[str, int] = dict(conn.execute("SELECT name, id FROM history_artists"))
-        next_id = (conn.execute("SELECT COALESCE(MAX(id), 0) FROM history_artists").fetchone()[0]) + 1
+        max_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM history_artists").fetchone()[0]
+        first_new = max_id + 1 - len(ids)  # new names get ids max_id + 1, max_id + 2, ...
         new_plays = 0
+        new_names: list[tuple[int, str, str]] = []
+
+        def name_id(artist: str, mbid: str) -> int:
+            nid = ids[artist] = len(ids) + first_new
+            new_names.append((nid, artist, mbid))
+            return nid
+
+        get = ids.get
         with open(path, "rb") as fb:
+            batches = prefetch(spec.parse(fb, total, problems, progress, user=user))
             try:
-                for batch in spec.parse(fb, total, problems, progress, user=user):
+                for batch in batches:
                     if not batch:
                         continue
-                    rows = []
-                    append = rows.append
-                    new_names = []
-                    for ts, artist, track, mbid in batch:
-                        nid = ids.get(artist)
-                        if nid is None:
-                            nid = ids[artist] = next_id
-                            next_id += 1
-                            new_names.append((nid, artist, mbid))
-                        append((ts, nid, track, import_id))
+                    rows = [(ts, get(artist) or name_id(artist, mbid), track, import_id) for ts, artist, track, mbid in batch]
                     if new_names:
                         conn.executemany("INSERT INTO history_artists(id, name, mbid) VALUES (?, ?, ?)", new_names)
+                        new_names.clear()
                     before = conn.total_changes
                     conn.executemany("INSERT OR IGNORE INTO history_plays(ts, name_id, track, import_id) VALUES (?, ?, ?, ?)", rows)
                     new_plays += conn.total_changes - before
@@ -122,6 +125,8 @@ def import_history(
                 if exc.file is None:
                     raise DataError(exc.reason, file=str(path), line=exc.line, column=exc.column) from exc
                 raise
+            finally:
+                batches.close()  # stops the parsing thread before the file closes
         plays = sum(counts.values())
         if plays == 0:
             shown = "; ".join(f"line {n}: {why}" for n, why in problems.first[:3])
@@ -137,10 +142,7 @@ def import_history(
         report.skipped = dict(problems.skipped)
         report.first_play, report.last_play = iso(first_ts), iso(last_ts)
         report.artists = len(counts)
-        report.sessions = count_sessions(
-            (r[0] for r in conn.execute("SELECT ts FROM history_plays WHERE ts BETWEEN ? AND ? ORDER BY ts", (first_ts, last_ts))),
-            gap_seconds,
-        )
+        report.sessions = count_stored_sessions(conn, first_ts, last_ts, gap_seconds)
         report.seconds = round(time.perf_counter() - started, 3)
         conn.execute(
             "UPDATE history_imports SET plays = ?, new_plays = ?, bad_lines = ?, first_ts = ?, last_ts = ?, report = ? WHERE id = ?",

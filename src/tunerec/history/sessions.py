@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 HistoryRow = tuple[int, "int | None", str]  # (unix ts, catalogue artist id or None, name as played)
 
@@ -63,3 +63,15 @@ def count_sessions(timestamps: Iterable[int], gap_seconds: int) -> int:
             n += 1
         last = ts
     return n
+
+
+def count_stored_sessions(conn: Any, first_ts: int, last_ts: int, gap_seconds: int) -> int:
+    """Sessions among the stored plays between two times (inclusive), counted in SQL."""
+    # a session starts at each distinct time with no earlier play in the range within the gap
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT ts FROM history_plays WHERE ts BETWEEN ?1 AND ?2) a "
+            "WHERE NOT EXISTS (SELECT 1 FROM history_plays b WHERE b.ts < a.ts AND b.ts >= MAX(a.ts - ?3, ?1))",
+            (first_ts, last_ts, gap_seconds),
+        ).fetchone()[0]
+    )
