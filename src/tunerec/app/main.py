@@ -167,9 +167,13 @@ class TunerecApp(App[None]):
         train_argv: Callable[[RetrainRequest], list[str]] | None = None,
         ga_deadline: float = 1.5,
         debounce: float = DEBOUNCE_S,
+        dataset: "Dataset | None" = None,
+        model_factory: Callable[..., Any] | None = None,
     ) -> None:
         super().__init__()
         self.data_path = data_path
+        self.preloaded = dataset
+        self.model_factory = model_factory
         self.autotrain_override = autotrain
         self.train_argv_factory = train_argv
         self.ga_deadline = ga_deadline
@@ -298,7 +302,7 @@ class TunerecApp(App[None]):
         from tunerec.sessions import example_sessions
 
         try:
-            ds = load_dataset(self.data_path)
+            ds = self.preloaded if self.preloaded is not None else load_dataset(self.data_path)
             browser = Browser(ds)
             examples = example_sessions(ds)
         except DataError as exc:
@@ -339,7 +343,7 @@ class TunerecApp(App[None]):
         self.examples = event.examples
         self.history_sessions = event.history
         self.personal = event.context
-        self.models = ModelService(self.ds)
+        self.models = ModelService(self.ds, self.model_factory) if self.model_factory else ModelService(self.ds)
         self.query_one("#views", TabbedContent).loading = False
         self.ready = True
         self.set_status("")
@@ -1009,9 +1013,15 @@ class TunerecApp(App[None]):
             chart.update("")
             self.refresh_compare_session()
             return
-        metrics = ev.metrics
-        shown = [m for m in metrics if not m.lower().endswith(("seconds", "_s", "time"))][:8] or metrics[:8]
-        head.update(Text.assemble(("Offline evaluation ", "bold"), (f"({ev.path})", "dim")))
+        shown = compare_metrics(ev.metrics)
+        sampled = any(v for _, m in ev.rows for k, v in m.items() if k.endswith("sampled"))
+        head.update(
+            Text.assemble(
+                ("Offline evaluation ", "bold"),
+                (f"({ev.meta.get('protocol', 'protocol ?')}, {ev.path})", "dim"),
+                (" — sampled events, indicative only" if sampled else "", "yellow"),
+            )
+        )
         table.add_column("model", key="model")
         for m in shown:
             table.add_column(m, key=m)
@@ -1172,6 +1182,18 @@ class SavedList(VimOptionList):
         sid = self._sid()
         if sid is not None:
             self.app.rename_saved(sid)  # type: ignore[attr-defined]
+
+
+PREFERRED_METRICS = ("next.recall@20", "next.mrr@20", "list.recall@20", "list.ndcg@20", "list.ild@20", "list.novelty", "list.coverage")
+
+
+def compare_metrics(metrics: list[str], limit: int = 7) -> list[str]:
+    """The columns of the compare table: the headline metrics when present."""
+    shown = [m for m in PREFERRED_METRICS if m in metrics]
+    if shown:
+        return shown
+    skip = ("_s", "seconds", "sampled", "n_events", "n_sessions")
+    return [m for m in metrics if not m.endswith(skip)][:limit]
 
 
 def compare_chart(rows: list[tuple[str, dict[str, float]]], recall: str | None, novelty: str | None, width: int = 30) -> Text:
