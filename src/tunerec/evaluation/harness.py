@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 TASKS = ("next", "list")
 #: score rows (prefixes) per batch: bounds memory to about BATCH_ROWS × vocabulary × 8 bytes
-BATCH_ROWS = 512
+BATCH_ROWS = 128
 
 
 class LeakageError(Exception):
