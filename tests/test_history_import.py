@@ -252,3 +252,12 @@ def test_sql_session_count_agrees_with_the_plain_split(store: Store) -> None:
         lo, hi = sorted(rng.sample(range(20_001), 2))
         stored = sorted(t for (t,) in conn.execute("SELECT ts FROM history_plays"))
         assert count_stored_sessions(conn, lo, hi, 1800) == count_sessions([t for t in stored if lo <= t <= hi], 1800)
+
+
+def test_sessions_per_month_fills_empty_months(store: Store, tmp_path: Path) -> None:
+    from tunerec.history.summary import sessions_per_month
+
+    jan, mar = 1_230_800_000, 1_236_000_000  # 2009-01-01, 2009-03-02 (UTC)
+    plays = [(jan, "Radiohead", "a"), (jan + 60, "Björk", "b"), (jan + 7200, "Björk", "c"), (mar, "Portishead", "d")]
+    import_history(store, write(tmp_path / "p.tsv", lastfm1k_text(plays)), tiny_matcher())
+    assert sessions_per_month(store, 1800) == [("2009-01", 2), ("2009-02", 0), ("2009-03", 1)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from tunerec.history.importer import iso
@@ -12,19 +11,15 @@ if TYPE_CHECKING:
     from tunerec.store import Store
 
 
-def _month(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m")
-
-
 def sessions_per_month(store: "Store", gap_seconds: int) -> list[tuple[str, int]]:
     """(YYYY-MM, sessions starting that month), every month from the first to the last."""
-    counts: dict[str, int] = {}
-    last = None
-    for (ts,) in store.conn.execute("SELECT ts FROM history_plays ORDER BY ts"):
-        if last is None or ts - last > gap_seconds:
-            m = _month(ts)
-            counts[m] = counts.get(m, 0) + 1
-        last = ts
+    counts: dict[str, int] = dict(
+        store.conn.execute(
+            "SELECT strftime('%Y-%m', a.ts, 'unixepoch') AS m, COUNT(*) FROM (SELECT DISTINCT ts FROM history_plays) a "
+            "WHERE NOT EXISTS (SELECT 1 FROM history_plays b WHERE b.ts < a.ts AND b.ts >= a.ts - ?) GROUP BY m",
+            (gap_seconds,),
+        )
+    )
     if not counts:
         return []
     first, final = min(counts), max(counts)
