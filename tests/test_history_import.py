@@ -261,3 +261,20 @@ def test_sessions_per_month_fills_empty_months(store: Store, tmp_path: Path) -> 
     plays = [(jan, "Radiohead", "a"), (jan + 60, "Björk", "b"), (jan + 7200, "Björk", "c"), (mar, "Portishead", "d")]
     import_history(store, write(tmp_path / "p.tsv", lastfm1k_text(plays)), tiny_matcher())
     assert sessions_per_month(store, 1800) == [("2009-01", 2), ("2009-02", 0), ("2009-03", 1)]
+
+
+def test_busy_store_is_a_store_error(store: Store, tmp_path: Path) -> None:
+    import sqlite3
+
+    from tunerec.store import StoreError
+
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program is writing
+    store.conn.execute("PRAGMA busy_timeout = 50")
+    try:
+        with pytest.raises(StoreError, match="cannot write the listening history"):
+            import_history(store, write(tmp_path / "p.tsv", lastfm1k_text(PLAYS)), tiny_matcher())
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert counts(store) == (0, 0, 0)

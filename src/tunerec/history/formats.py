@@ -179,7 +179,6 @@ def iter_json_records(fb: BinaryIO, total: int, problems: Problems, progress: Pr
     pos = 0
     line = 1
     eof = False
-    in_array = False
     started = False
 
     def more() -> bool:
@@ -209,8 +208,7 @@ def iter_json_records(fb: BinaryIO, total: int, problems: Problems, progress: Pr
             return
         if not started:
             started = True
-            if buf[pos] == "[":
-                in_array = True
+            if buf[pos] == "[":  # a JSON array: its elements are the records
                 pos += 1
                 continue
         try:
@@ -225,9 +223,6 @@ def iter_json_records(fb: BinaryIO, total: int, problems: Problems, progress: Pr
             stop = m.start() if m else len(buf)
             line += buf.count("\n", pos, stop)
             pos = stop
-            continue
-        if end >= len(buf) and not eof and not in_array and isinstance(value, (int, float)):
-            more()  # a number may continue in the next chunk
             continue
         yield line, value
         line += buf.count("\n", pos, end)

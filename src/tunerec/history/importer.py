@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -16,7 +17,7 @@ from tunerec.history.formats import FORMATS, Problems, choose_format
 from tunerec.history.prefetch import prefetch
 from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, MBID, CatalogueMatcher, NameMatch
 from tunerec.history.sessions import count_stored_sessions
-from tunerec.store import Store
+from tunerec.store import Store, StoreError
 
 TOP_UNMATCHED = 10
 _ts_of, _name_of = itemgetter(0), itemgetter(1)
@@ -71,7 +72,24 @@ def import_history(
 
     All writes happen in one transaction: an error or interrupt leaves the store as it
     was. Plays already stored (same time, artist name and track) are not added again.
-    Raises :class:`DataError` when the format is wrong or no line is readable."""
+    Raises :class:`DataError` when the format is wrong or no line is readable, and
+    :class:`StoreError` when the store cannot be written (busy, disk full)."""
+    try:
+        return _import(store, path, matcher, fmt, user=user, gap_seconds=gap_seconds, progress=progress)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot write the listening history to {store.path}: {exc}") from exc
+
+
+def _import(
+    store: Store,
+    path: str | Path,
+    matcher: CatalogueMatcher,
+    fmt: str | None = None,
+    *,
+    user: str | None = None,
+    gap_seconds: int = 1800,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
     path = Path(path)
     if path.is_dir():
         raise DataError("is a folder; give one history file", file=str(path))
