@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(
         sub,
         "eval",
-        "evaluate recommenders offline (protocol hetrec-sessions-v2: 20%% of users held out, full ranking)",
+        "evaluate recommenders offline (protocol hetrec-sessions-v2: a fifth of the users held out, full ranking)",
     )
     p.add_argument(
         "--models",
