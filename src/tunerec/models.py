@@ -44,4 +44,11 @@ def get_recommender(name: str, dataset: "Dataset", **options: Any) -> "Recommend
         from tunerec.recommenders.knn import TagRecommender
 
         return TagRecommender().fit(dataset)
+    if name == "rnn":
+        path = app_model_path("rnn")
+        if not path.is_file():
+            raise ModelNotReady("RNN not trained yet: run `tunerec train rnn --all-users` or press R in the app")
+        from tunerec.recommenders.rnn import RNNRecommender
+
+        return RNNRecommender.load(path, dataset)
     raise ValueError(f"unknown model {name!r}")

@@ -38,6 +38,7 @@ MODELS: dict[str, Factory] = {
     "iknn_both": lazy("tunerec.recommenders.knn:ItemKNN", source="both"),
     "sknn": lazy("tunerec.recommenders.knn:SessionKNN"),
     "tags": lazy("tunerec.recommenders.knn:TagRecommender"),
+    "rnn": lazy("tunerec.recommenders.rnn:RNNRecommender", cache=True),
 }
 
 #: the baselines of issue 3, in table order
