@@ -194,6 +194,13 @@ def test_parse_progress() -> None:
     assert p is not None and (p.epoch, p.epochs, p.loss, p.val_recall, p.eta) == (2, 8, 1.25, 0.1, 75.0)
     assert p.fraction == 0.25
     assert "epoch 2/8" in p.line() and "ETA 1m15s" in p.line()
+    # the RNN trainer's batch events: share of the run and an ETA from the event rate
+    b = parse_progress('{"event": "batch", "epoch": 2, "epochs": 4, "done": 500, "total": 1000, "loss": 0.5, "events_per_s": 100.0}')
+    assert b is not None and b.fraction == pytest.approx(1.5 / 4)
+    assert b.eta == pytest.approx((500 + 2 * 1000) / 100.0)
+    assert b.message == ""
+    saved = parse_progress('{"event": "saved", "message": "saved /x.npz"}')
+    assert saved is not None and saved.event == "saved" and saved.line() == "saved /x.npz"
     assert parse_progress("not json") is None
     assert parse_progress("{broken") is None
     assert parse_progress("[1, 2]") is None

@@ -58,8 +58,8 @@ async def wait_until(pilot, cond: Callable[[], bool], timeout: float = 20.0, wha
 
 async def settle(pilot, app: TunerecApp) -> None:  # noqa: ANN001
     await wait_until(pilot, lambda: app.ready, what="data loaded")
-    await pilot.pause(0.1)
-    await wait_until(pilot, lambda: not any(w.group.startswith("rec-") and not w.is_finished for w in app.workers) and all(app.pane_state[p] for p in ("rnn", "ga")), what="panes")
+    await browsed(pilot)
+    await wait_until(pilot, lambda: not app.recs_busy and all(app.pane_state[p] for p in ("rnn", "ga")), what="panes")
     await pilot.pause(0.05)
 
 
@@ -68,9 +68,15 @@ def artist_id(dataset, name: str) -> int:  # noqa: ANN001
     return int(a.index[a["name"] == name][0])
 
 
+async def browsed(pilot) -> None:  # noqa: ANN001
+    """Wait for the artist list (search debounce and worker) to catch up."""
+    await pilot.pause(0.1)
+    await wait_until(pilot, lambda: not pilot.app.browse_busy, what="artist list")
+
+
 async def add_by_search(pilot, text: str) -> None:  # noqa: ANN001
     await pilot.press("slash", *text, "enter")
-    await pilot.pause(0.15)  # search debounce
+    await browsed(pilot)
     await pilot.press("enter")
 
 
@@ -80,7 +86,7 @@ async def test_search_and_add_artists(dataset) -> None:  # noqa: ANN001
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("slash", *"bjork")
-        await pilot.pause(0.2)
+        await browsed(pilot)
         table = app.query_one("#artists", ArtistTable)
         assert table.current_artist == artist_id(dataset, "Björk")  # ranked: exact match first
         assert "Björk" in str(app.query_one("#detail-body").render())
@@ -101,19 +107,35 @@ async def test_tag_filter_and_sort(dataset) -> None:  # noqa: ANN001
         await settle(pilot, app)
         await pilot.press("t")
         await pilot.press(*"jazz", "enter")
-        await pilot.pause(0.1)
+        await browsed(pilot)
         assert app.tag_filter == "jazz"
         table = app.query_one("#artists", ArtistTable)
         tagged = app.browser.artists_with_tag("jazz")
         first = table.current_artist
         assert first in tagged
         await pilot.press("s")  # match -> listeners
+        await browsed(pilot)
         assert app.sort == "listeners"
         rows = app.browser.rows("", "jazz", "listeners")
         assert table.current_artist == rows[0].artist_id
         await pilot.press("t", "ctrl+a", "ctrl+k", "enter")  # empty clears the filter
-        await pilot.pause(0.1)
+        await browsed(pilot)
         assert app.tag_filter is None
+
+
+async def test_artist_list_grows_as_the_cursor_nears_the_end(dataset) -> None:  # noqa: ANN001
+    app = make_app(dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        table = app.query_one("#artists", ArtistTable)
+        first_page = table.row_count
+        assert first_page < len(app.browse_rows)
+        table.move_cursor(row=first_page - 1)
+        await pilot.pause(0.05)
+        assert table.row_count > first_page
+        assert table.current_artist == app.browse_rows[first_page - 1].artist_id
+        await pilot.press("j")
+        assert table.current_artist == app.browse_rows[first_page].artist_id
 
 
 async def test_reorder_remove_clear_undo(dataset) -> None:  # noqa: ANN001

@@ -30,6 +30,9 @@ class TrainProgress:
     loss: float | None = None
     val_recall: float | None = None
     eta: float | None = None  # seconds
+    done: int | None = None  # events done in this epoch
+    total: int | None = None  # events in an epoch
+    event: str = ""
     message: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -49,9 +52,16 @@ class TrainProgress:
 
     @property
     def fraction(self) -> float | None:
-        if self.epoch is not None and self.epochs:
-            return max(0.0, min(1.0, self.epoch / self.epochs))
-        return None
+        """Share of the whole run done (epochs, and events inside the current epoch)."""
+        if self.epoch is None or not self.epochs:
+            return None
+        if self.done is not None and self.total:
+            f = (self.epoch - 1 + self.done / self.total) / self.epochs
+        elif self.event in ("epoch_start",):
+            f = (self.epoch - 1) / self.epochs
+        else:
+            f = self.epoch / self.epochs
+        return max(0.0, min(1.0, f))
 
 
 def format_seconds(s: float) -> str:
@@ -80,13 +90,23 @@ def parse_progress(line: str) -> TrainProgress | None:
         return None
     epoch = _num(d, "epoch")
     epochs = _num(d, "epochs", "total_epochs")
-    msg = d.get("message") or d.get("event") or d.get("status") or ""
+    done, total = _num(d, "done"), _num(d, "total")
+    event = str(d.get("event") or "")
+    msg = d.get("message") or ("" if event in ("batch", "epoch_start", "epoch_end") else event) or d.get("status") or ""
+    eta = _num(d, "eta", "eta_s", "eta_seconds")
+    rate = _num(d, "events_per_s")
+    if eta is None and rate and done is not None and total and epoch is not None and epochs:
+        left = (total - done) + (epochs - epoch) * total  # events still to train (validation not counted)
+        eta = left / rate
     return TrainProgress(
         epoch=None if epoch is None else int(epoch),
         epochs=None if epochs is None else int(epochs),
         loss=_num(d, "loss", "train_loss"),
-        val_recall=_num(d, "val_recall", "val_recall@20", "val_recall_20", "recall@20", "recall"),
-        eta=_num(d, "eta", "eta_s", "eta_seconds"),
+        val_recall=_num(d, "val_recall", "val_recall@20", "val_recall_20", "recall@20"),
+        eta=eta,
+        done=None if done is None else int(done),
+        total=None if total is None else int(total),
+        event=event,
         message=str(msg),
         raw=d,
     )
@@ -127,6 +147,8 @@ class TrainJob:
         self.proc: subprocess.Popen[str] | None = None
         self.cancelled = False
         self.last: TrainProgress | None = None
+        self.saved = False  # the run reported a saved model ({"event": "saved"})
+        self.best_val: float | None = None
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,6 +176,10 @@ class TrainJob:
             p = parse_progress(raw)
             if p is not None:
                 self.last = p
+                if p.event == "saved":
+                    self.saved = True
+                if p.val_recall is not None:
+                    self.best_val = p.val_recall if self.best_val is None else max(self.best_val, p.val_recall)
                 yield p
 
     def wait(self, timeout: float | None = None) -> int:

@@ -70,6 +70,8 @@ VIEW_TITLES = {"browse": "1 Browse", "sessions": "2 Sessions", "recommend": "3 R
 SORT_CYCLE = ("match", "listeners", "plays", "name")
 DEFAULTS = {"theme": "textual-dark", "discovery": 0.3, "k": 20, "autotrain": True}
 DEBOUNCE_S = 0.25
+BROWSE_LIMIT = 2000  # rows computed per search
+BROWSE_PAGE = 100  # rows put in the table at a time (more as the cursor nears the end)
 FOCUS_TARGETS = {"browse": "#artists", "sessions": "#session-list", "recommend": "#rnn-list", "compare": "#compare-table"}
 NOT_TRAINED = "model not trained yet — press R to train"
 
@@ -83,6 +85,20 @@ class DataLoaded(Message):
         self.examples = examples
         self.history = history
         self.context = context
+
+
+class BrowseRows(Message):
+    def __init__(self, gen: int, rows: list) -> None:
+        super().__init__()
+        self.gen = gen
+        self.rows = rows
+
+
+class DetailReady(Message):
+    def __init__(self, artist_id: int, text: Text) -> None:
+        super().__init__()
+        self.artist_id = artist_id
+        self.text = text
 
 
 class DataFailed(Message):
@@ -117,8 +133,9 @@ class TrainUpdate(Message):
 
 
 class TrainFinished(Message):
-    def __init__(self, returncode: int, cancelled: bool, log_path: Path, tail: str, error: str = "") -> None:
+    def __init__(self, returncode: int, cancelled: bool, log_path: Path, tail: str, error: str = "", saved: bool = False) -> None:
         super().__init__()
+        self.saved = saved
         self.returncode = returncode
         self.cancelled = cancelled
         self.log_path = log_path
@@ -187,6 +204,10 @@ class TunerecApp(App[None]):
         self.history_sessions: list = []
         self.personal: Context | None = None
         self.query_text = ""
+        self.browse_gen = 0
+        self.browse_shown = 0
+        self.browse_rows: list = []
+        self.detail_for: int | None = None
         self.tag_filter: str | None = None
         self.sort = "match"
         self.discovery = float(DEFAULTS["discovery"])
@@ -362,13 +383,36 @@ class TunerecApp(App[None]):
 
     # ------------------------------------------------------------ browse
     def refresh_browse(self) -> None:
+        """Recompute the artist list in a worker (search over 17k names never blocks typing)."""
         if self.browser is None:
             return
-        rows = self.browser.rows(self.query_text, self.tag_filter, self.sort, limit=300)
-        self.query_one("#artists", ArtistTable).show_rows(rows)
+        self.browse_gen += 1
+        self.run_worker(
+            partial(self._browse_job, self.browse_gen, self.query_text, self.tag_filter, self.sort),
+            thread=True, group="browse", exclusive=True, exit_on_error=False, name="browse",
+        )
+
+    @property
+    def browse_busy(self) -> bool:
+        return self.browse_gen != self.browse_shown or any(w.group in ("browse", "detail") and not w.is_finished for w in self.workers)
+
+    def _browse_job(self, gen: int, query: str, tag: str | None, sort: str) -> None:
+        assert self.browser is not None
+        rows = self.browser.rows(query, tag, sort, limit=BROWSE_LIMIT)
+        if not get_current_worker().is_cancelled:
+            self.post_message(BrowseRows(gen, rows))
+
+    @on(BrowseRows)
+    def browse_rows_ready(self, event: BrowseRows) -> None:
+        if event.gen != self.browse_gen:
+            return
+        self.browse_shown = event.gen
+        rows = event.rows
+        self.browse_rows = rows
+        self.query_one("#artists", ArtistTable).show_rows(rows[:BROWSE_PAGE])
         sort = self.sort if (self.sort != "match" or self.query_text or self.tag_filter) else "listeners"
-        tag = f"tag: [b]{self.tag_filter}[/b] (t to change)" if self.tag_filter else "tag: any (t)"
-        n = f"{len(rows)}{'+' if len(rows) == 300 else ''} artists"
+        tag = f"tag: [b]{self.tag_filter}[/b] (t)" if self.tag_filter else "tag: any (t)"
+        n = f"{len(rows)}{'+' if len(rows) == BROWSE_LIMIT else ''} artists"
         self.query_one("#browse-filter", Static).update(f"{n} · sort: [b]{sort}[/b] (s) · {tag}")
         self.show_detail(rows[0].artist_id if rows else None)
 
@@ -377,7 +421,7 @@ class TunerecApp(App[None]):
         self.query_text = event.value
         if self._search_timer is not None:
             self._search_timer.stop()
-        self._search_timer = self.set_timer(0.08, self.refresh_browse)
+        self._search_timer = self.set_timer(0.06, self.refresh_browse)
 
     @on(Input.Submitted, "#search")
     def search_submitted(self) -> None:
@@ -385,44 +429,30 @@ class TunerecApp(App[None]):
 
     @on(DataTable.RowHighlighted, "#artists")
     def artist_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = self.query_one("#artists", ArtistTable)
+        if event.cursor_row >= table.row_count - 3 and table.row_count < len(self.browse_rows):
+            table.append_rows(self.browse_rows[table.row_count : table.row_count + BROWSE_PAGE])
         if event.row_key.value is not None:
             self.show_detail(int(event.row_key.value))
 
     def show_detail(self, artist_id: int | None) -> None:
-        body = self.query_one("#detail-body", Static)
+        """Fill the detail panel (computed in a worker; the newest request wins)."""
+        self.detail_for = artist_id
         if artist_id is None or self.ds is None:
-            body.update(Text("No artist matches. Clear the search (esc) or the tag filter (t, empty).", style="dim"))
+            self.query_one("#detail-body", Static).update(Text("No artist matches. Clear the search (esc) or the tag filter (t, empty).", style="dim"))
             return
-        ds = self.ds
-        st = ds.artist_stats.loc[artist_id]
-        t = Text()
-        t.append(ds.artist_name(artist_id) + "\n", style="bold")
-        t.append(f"#{artist_id}  ", style="dim")
-        t.append(f"{int(st['listeners']):,} listeners · {int(st['plays']):,} plays\n\n")
-        tags = ds.top_tags(artist_id, 8)
-        if tags:
-            for name, _ in tags:
-                t.append(f" {name} ", style="reverse")
-                t.append(" ")
-            t.append("\n\n")
-        co = ds.co_listened(artist_id, 8)
-        if co:
-            t.append("Most co-listened\n", style="bold underline")
-            for a, sim in co:
-                t.append(f"  {score_bar(sim, 5)} ", style="green")
-                t.append(f"{ds.artist_name(a)}\n")
-            t.append("\n")
-        fp = ds.friends_picks(artist_id, 5)
-        if fp:
-            t.append("Friends of its listeners also play\n", style="bold underline")
-            for a, c in fp:
-                t.append(f"  {ds.artist_name(a)} ", style="")
-                t.append(f"({c} friends)\n", style="dim")
-        if self.editor and artist_id in self.editor.artists:
-            t.append("\n✓ in your session", style="green")
-        else:
-            t.append("\nenter / a: add to session", style="dim")
-        body.update(t)
+        in_session = bool(self.editor and artist_id in self.editor.artists)
+        self.run_worker(partial(self._detail_job, artist_id, in_session), thread=True, group="detail", exclusive=True, exit_on_error=False, name="detail")
+
+    def _detail_job(self, artist_id: int, in_session: bool) -> None:
+        text = detail_text(self.ds, artist_id, in_session)
+        if not get_current_worker().is_cancelled:
+            self.post_message(DetailReady(artist_id, text))
+
+    @on(DetailReady)
+    def detail_ready(self, event: DetailReady) -> None:
+        if event.artist_id == self.detail_for:
+            self.query_one("#detail-body", Static).update(event.text)
 
     def action_search(self) -> None:
         self.action_view("browse")
@@ -461,6 +491,8 @@ class TunerecApp(App[None]):
             self._undo.append(("artists", None))
             self.notify(f"added {name}", timeout=1.5)
             self.session_changed()
+            if self.detail_for == event.artist_id:
+                self.show_detail(event.artist_id)
         else:
             self.notify(f"{name} is already in the session", timeout=1.5)
 
@@ -701,7 +733,14 @@ class TunerecApp(App[None]):
         if now:
             self.start_recs()
         else:
+            self._recs_waiting = True
             self._rec_timer = self.set_timer(self.debounce, self.start_recs)
+
+    @property
+    def recs_busy(self) -> bool:
+        """True while a pane update is scheduled or computing."""
+        running = any(w.group.startswith("rec-") and not w.is_finished for w in self.workers)
+        return running or getattr(self, "_recs_waiting", False) or any(self.pane_gen[p] == 0 for p in ("rnn", "ga"))
 
     def rec_context(self) -> "Context":
         from tunerec.recommenders.base import Context
@@ -722,6 +761,7 @@ class TunerecApp(App[None]):
     def start_recs(self) -> None:
         if self.editor is None or self.models is None:
             return
+        self._recs_waiting = False
         panes = sorted(getattr(self, "_pending_panes", {"rnn", "ga"}))
         self._pending_panes = set()
         session = self.editor.artists
@@ -882,7 +922,7 @@ class TunerecApp(App[None]):
         except subprocess.TimeoutExpired:
             job.cancel(grace=0)
             rc = job.wait()
-        self.post_message(TrainFinished(rc, job.cancelled, job.log_path, job.log_tail()))
+        self.post_message(TrainFinished(rc, job.cancelled, job.log_path, job.log_tail(), saved=job.saved))
 
     @on(TrainUpdate)
     def train_update(self, event: TrainUpdate) -> None:
@@ -890,7 +930,10 @@ class TunerecApp(App[None]):
 
         p: TrainProgress = event.progress
         line = p.line()
-        if p.eta is None and p.epoch and p.epochs and event.elapsed > 0:
+        job = self.train_job
+        if p.val_recall is None and job is not None and job.best_val is not None:
+            line += f" · best val Recall@20 {job.best_val:.3f}"
+        if p.eta is None and p.epoch and p.epochs and p.event == "epoch_end" and event.elapsed > 0:
             line += f" · ETA ~{format_seconds(event.elapsed / p.epoch * (p.epochs - p.epoch))}"
         self.train_status = line
         model = getattr(self, "train_model", "rnn").upper()
@@ -903,14 +946,15 @@ class TunerecApp(App[None]):
         model = getattr(self, "train_model", "rnn")
         self.train_job = None
         self.refresh_bindings()
-        if event.cancelled:
+        if event.cancelled and not event.saved:
             self.set_status("")
             self.notify(f"{model.upper()} training cancelled — the previous model (if any) is kept", timeout=4)
         elif event.returncode == 0 and not event.error:
             self.set_status("")
             if self.models is not None:
                 self.models.invalidate(model)
-            self.notify(f"{model.upper()} model trained — the panes now use it", timeout=4)
+            how = "stopped early; its best epoch was saved" if event.cancelled else "trained"
+            self.notify(f"{model.upper()} model {how} — the panes now use it", timeout=4)
             self.schedule_recs(now=True)
         else:
             msg = event.error or f"training failed (exit {event.returncode}); the previous model is kept"
@@ -1182,6 +1226,39 @@ class SavedList(VimOptionList):
         sid = self._sid()
         if sid is not None:
             self.app.rename_saved(sid)  # type: ignore[attr-defined]
+
+
+def detail_text(ds: "Dataset", artist_id: int, in_session: bool) -> Text:
+    """The artist detail panel: counts, top tags as chips, co-listened artists, friends' picks."""
+    st = ds.artist_stats.loc[artist_id]
+    t = Text()
+    t.append(ds.artist_name(artist_id) + "\n", style="bold")
+    t.append(f"#{artist_id}  ", style="dim")
+    t.append(f"{int(st['listeners']):,} listeners · {int(st['plays']):,} plays\n\n")
+    tags = ds.top_tags(artist_id, 8)
+    if tags:
+        for name, _ in tags:
+            t.append(f" {name} ", style="reverse")
+            t.append(" ")
+        t.append("\n\n")
+    co = ds.co_listened(artist_id, 8)
+    if co:
+        t.append("Most co-listened\n", style="bold underline")
+        for a, sim in co:
+            t.append(f"  {score_bar(sim, 5)} ", style="green")
+            t.append(f"{ds.artist_name(a)}\n")
+        t.append("\n")
+    fp = ds.friends_picks(artist_id, 5)
+    if fp:
+        t.append("Friends of its listeners also play\n", style="bold underline")
+        for a, c in fp:
+            t.append(f"  {ds.artist_name(a)} ")
+            t.append(f"({c} friends)\n", style="dim")
+    if in_session:
+        t.append("\n✓ in your session", style="green")
+    else:
+        t.append("\nenter / a: add to session", style="dim")
+    return t
 
 
 PREFERRED_METRICS = ("next.recall@20", "next.mrr@20", "list.recall@20", "list.ndcg@20", "list.ild@20", "list.novelty", "list.coverage")

@@ -108,6 +108,11 @@ class ArtistTable(DataTable):
 
     def show_rows(self, rows: Sequence["ArtistRow"]) -> None:
         self.clear()
+        self.append_rows(rows)
+        if rows:
+            self.move_cursor(row=0)
+
+    def append_rows(self, rows: Sequence["ArtistRow"]) -> None:
         for r in rows:
             self.add_row(
                 Text(r.name, no_wrap=True, overflow="ellipsis"),
@@ -115,8 +120,6 @@ class ArtistTable(DataTable):
                 Text(human(r.plays), justify="right"),
                 key=str(r.artist_id),
             )
-        if rows:
-            self.move_cursor(row=0)
 
     @property
     def current_artist(self) -> int | None:
