@@ -126,41 +126,41 @@ def _lines(fb: BinaryIO, total: int, progress: Progress | None) -> Iterator[list
 def parse_lastfm1k(fb: BinaryIO, total: int, problems: Problems, progress: Progress | None = None, user: str | None = None) -> Iterator[Batch]:
     """Last.fm 1K per-play TSV: user, ISO timestamp, artist MBID, artist, track MBID, track."""
     fromiso = datetime.fromisoformat
+    epoch = _EPOCH
     lineno = 0
     for lines in _lines(fb, total, progress):
         out: Batch = []
         append = out.append
-        for line in lines:
-            lineno += 1
-            if not line:
-                if line is None:
-                    problems.bad(lineno, NOT_UTF8)
-                continue
-            p = line.split("\t")
-            if len(p) != 6:
-                problems.bad(lineno, f"expected 6 tab-separated fields, found {len(p)}")
-                continue
-            if user is not None and p[0] != user:
-                problems.skip("other users")
-                continue
-            t = p[1]
+        for lineno, line in enumerate(lines, lineno + 1):
             try:
-                d = fromiso(t) - _EPOCH  # TypeError when t has no time zone
+                who, t, mbid, artist, _, track = line.split("\t")  # type: ignore[union-attr]
+                d = fromiso(t) - epoch  # TypeError when t has no time zone
                 ts = d.days * 86400 + d.seconds
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, AttributeError):
+                if not line:
+                    if line is None:
+                        problems.bad(lineno, NOT_UTF8)
+                    continue
+                p = line.split("\t")
+                if len(p) != 6:
+                    problems.bad(lineno, f"expected 6 tab-separated fields, found {len(p)}")
+                    continue
+                who, t, mbid, artist, _, track = p
                 try:
                     ts = parse_time(t)
                 except ValueError:
                     problems.bad(lineno, f"bad timestamp {t[:40]!r}")
                     continue
+            if user is not None and who != user:
+                problems.skip("other users")
+                continue
             if not TS_MIN <= ts < TS_MAX:
                 problems.bad(lineno, f"timestamp {t[:40]!r} is outside 1990..2100")
                 continue
-            artist = p[3]
             if not artist or artist.isspace():
                 problems.bad(lineno, "empty artist name")
                 continue
-            append((ts, artist, p[5], p[2]))
+            append((ts, artist, track, mbid))
         yield out
 
 
