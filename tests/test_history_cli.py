@@ -75,8 +75,19 @@ def test_import_errors_are_one_line(capsys, tmp_path: Path) -> None:
 
 
 def test_help_everywhere(capsys) -> None:
-    for cmd in ("import", "show", "sessions", "forget"):
+    for cmd in ("import", "show", "sessions", "settings", "forget"):
         with pytest.raises(SystemExit) as e:
             main(["history", cmd, "--help"])
         assert e.value.code == 0
     assert "--format" in capsys.readouterr().out
+
+
+def test_settings_change_the_session_split(capsys, tmp_path: Path) -> None:
+    f = write(tmp_path / "plays.tsv", lastfm1k_text(PLAYS))
+    run(capsys, "history", "import", str(f))
+    assert json.loads(run(capsys, "history", "show", "--json")[1])["sessions"] == 2
+    code, out, _ = run(capsys, "history", "settings", "--gap", "3", "--json")
+    assert code == 0 and json.loads(out)["session_gap_minutes"] == 3
+    assert json.loads(run(capsys, "history", "show", "--json")[1])["sessions"] == 4
+    code, _, err = run(capsys, "history", "settings", "--fuzzy-threshold", "30")
+    assert code == 2 and "--fuzzy-threshold must be between 50 and 100" in err

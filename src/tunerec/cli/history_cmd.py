@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ses.add_argument("-n", "--limit", type=int, default=10, help="number of sessions (default 10)")
     ses.add_argument("--json", action="store_true")
     ses.set_defaults(handler=cmd_sessions)
+    st = add_command(hsub, "settings", "show or change the history settings (session gap, profile half-life, fuzzy threshold)")
+    st.add_argument("--gap", type=float, metavar="MINUTES", help="a pause longer than this starts a new session (default 30)")
+    st.add_argument("--half-life", type=float, metavar="DAYS", help="a play this old counts half in the personal profile (default 90)")
+    st.add_argument("--fuzzy-threshold", type=float, metavar="SCORE", help="similarity (50-100) a fuzzy artist-name match needs (default 90)")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(handler=cmd_settings)
     fg = add_command(hsub, "forget", "delete the imported history from the user store (asks first)")
     fg.add_argument("--import", dest="import_id", type=int, metavar="ID", help="forget only the plays added by this import (see history show)")
     fg.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
@@ -219,4 +225,39 @@ def cmd_forget(args: argparse.Namespace) -> int:
     finally:
         store.close()
     console().print(f"forgot {done['plays']:,} plays from {done['imports']} import(s)", highlight=False)
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from tunerec.history import history_settings
+    from tunerec.history.settings import GAP_KEY, HALF_LIFE_KEY, THRESHOLD_KEY
+    from tunerec.store import open_store
+
+    changes = {}
+    if args.gap is not None:
+        if not 0 < args.gap <= 24 * 60:
+            raise UsageError("--gap must be between 0 and 1440 minutes")
+        changes[GAP_KEY] = args.gap
+    if args.half_life is not None:
+        if args.half_life <= 0:
+            raise UsageError("--half-life must be more than 0 days")
+        changes[HALF_LIFE_KEY] = args.half_life
+    if args.fuzzy_threshold is not None:
+        if not 50 <= args.fuzzy_threshold <= 100:
+            raise UsageError("--fuzzy-threshold must be between 50 and 100")
+        changes[THRESHOLD_KEY] = args.fuzzy_threshold
+    store = open_store()
+    try:
+        for key, value in changes.items():
+            store.set_setting(key, value)
+        current = asdict(history_settings(store))
+    finally:
+        store.close()
+    if args.json:
+        print_json(current)
+        return 0
+    for key, value in current.items():
+        console().print(f"{key.replace('_', ' ')}: {value:g}", highlight=False)
     return 0
