@@ -143,27 +143,26 @@ class Dataset:
         return [(int(self.artist_ids[j]), float(sim[j])) for j in top if sim[j] > 0]
 
     def friends_picks(self, artist_id: int, n: int = 5) -> list[tuple[int, int]]:
-        """Artists that friends of this artist's listeners play (and the listeners don't):
-        (artist id, number of such friends)."""
+        """Artists that friends of this artist's listeners play more than users at large:
+        (artist id, number of such friends who play it), ranked by excess over the
+        count expected from the artist's overall listener share (at least 2 friends)."""
         i = int(self.artist_index([artist_id])[0])
-        if i < 0:
+        if i < 0 or len(self.friends) == 0:
             return []
         x = self.play_matrix
         listeners = self.users[x.tocsc().getcol(i).nonzero()[0]]
-        if len(listeners) == 0 or len(self.friends) == 0:
+        if len(listeners) == 0:
             return []
-        f = self.friends
-        a, b = f["user_id"].to_numpy(), f["friend_id"].to_numpy()
-        friends = np.union1d(b[np.isin(a, listeners)], a[np.isin(b, listeners)])
-        friends = np.setdiff1d(friends, listeners)
+        a, b = self.friends["user_id"].to_numpy(), self.friends["friend_id"].to_numpy()
+        friends = np.setdiff1d(np.union1d(b[np.isin(a, listeners)], a[np.isin(b, listeners)]), listeners)
         if len(friends) == 0:
             return []
-        rows = np.searchsorted(self.users, friends)
-        counts = np.asarray(x[rows].sum(axis=0)).ravel()
-        own = np.asarray(x[np.searchsorted(self.users, listeners)].sum(axis=0)).ravel()
-        counts[own > 0] = 0
-        top = np.argsort(-counts, kind="stable")[:n]
-        return [(int(self.artist_ids[j]), int(counts[j])) for j in top if counts[j] > 0]
+        counts = np.asarray(x[np.searchsorted(self.users, friends)].sum(axis=0)).ravel()
+        expected = len(friends) * np.asarray(x.sum(axis=0)).ravel() / max(1, x.shape[0])
+        lift = (counts - expected) / np.sqrt(expected + 1.0)
+        lift[(counts < 2) | (np.arange(len(lift)) == i)] = -np.inf
+        top = np.argsort(-lift, kind="stable")[:n]
+        return [(int(self.artist_ids[j]), int(counts[j])) for j in top if np.isfinite(lift[j]) and lift[j] > 0]
 
     @cached_property
     def sessions(self) -> pd.DataFrame:
