@@ -45,6 +45,7 @@ class RNNConfig:
     dropout_embedding: float = 0.0
     dropout_hidden: float = 0.2
     init: str = "svd"  # "svd": item embeddings from the train co-listening matrix
+    init_scale: float = 1.0  # root-mean-square row norm of the SVD embeddings
     # loss
     loss: str = "set_softmax"
     mask_seen: bool = True  # artists already in the sequence are left out of the softmax
@@ -61,6 +62,7 @@ class RNNConfig:
     optimizer: str = "adam"
     learning_rate: float = 0.002
     momentum: float = 0.0  # Nesterov momentum for adagrad
+    embedding_lr_scale: float = 1.0  # learning-rate multiplier for item embeddings and biases
     weight_decay: float = 0.0
     batch_size: int = 256
     epochs: int = 8
@@ -81,11 +83,13 @@ class RNNConfig:
             ("num_layers", self.num_layers >= 1, "at least 1"),
             ("dropout_embedding", 0.0 <= self.dropout_embedding < 1.0, "in [0, 1)"),
             ("dropout_hidden", 0.0 <= self.dropout_hidden < 1.0, "in [0, 1)"),
+            ("init_scale", self.init_scale > 0, "positive"),
             ("n_sample", self.n_sample >= 0, "at least 0"),
             ("sample_block", self.sample_block >= 1, "at least 1"),
             ("profile_copies", self.profile_copies >= 0, "at least 0"),
             ("learning_rate", self.learning_rate > 0, "positive"),
             ("momentum", 0.0 <= self.momentum < 1.0, "in [0, 1)"),
+            ("embedding_lr_scale", self.embedding_lr_scale > 0, "positive"),
             ("weight_decay", self.weight_decay >= 0, "at least 0"),
             ("batch_size", self.batch_size >= 1, "at least 1"),
             ("epochs", self.epochs >= 1, "at least 1"),

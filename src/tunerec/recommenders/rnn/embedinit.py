@@ -1,4 +1,4 @@
-"""Artist embeddings initialised from co-listening (numpy/scipy only).
+"""Artist embeddings initialised from co-listening (scipy sparse products, torch dense algebra).
 
 Stack the binary sessions×artists and users×artists matrices of the training data, each
 block with its columns scaled by 1/sqrt(column count), so that its Gram matrix is the
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import svds
 
 from tunerec.recommenders.rnn.sequences import FlatSequences
 
@@ -41,10 +40,7 @@ def svd_embeddings(parts: list[FlatSequences], n_items: int, dim: int, seed: int
         return rng.normal(0, 1 / np.sqrt(dim), size=(n_items, dim)).astype(np.float32)
     x = sp.vstack(blocks).tocsr()
     k = min(dim, min(x.shape) - 1)
-    v0 = rng.random(min(x.shape))
-    _, s, vt = svds(x, k=k, v0=v0, solver="arpack")
-    order = np.argsort(-s)
-    s, vt = s[order], vt[order]
+    s, vt = randomized_svd(x, k, rng)
     # fix the sign of each component so results do not depend on the solver's choice
     signs = np.sign(vt[np.arange(len(s)), np.abs(vt).argmax(axis=1)])
     vt = vt * signs[:, None]
@@ -56,3 +52,25 @@ def svd_embeddings(parts: list[FlatSequences], n_items: int, dim: int, seed: int
     unseen = ~seen
     emb[unseen] = rng.normal(0, 0.01 / np.sqrt(dim), size=(int(unseen.sum()), dim))
     return emb.astype(np.float32)
+
+
+def randomized_svd(x: sp.csr_matrix, k: int, rng: np.random.Generator, oversample: int = 16, power: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` singular values and right singular vectors of sparse ``x`` (Halko et al. 2011:
+    random range finder with power iterations), deterministic for a given generator.
+
+    The dense QR/SVD steps run in torch (its thread setting is respected; numpy's BLAS may
+    use every core, which is very slow on a shared machine)."""
+    import torch
+
+    n = x.shape[1]
+    xt = x.T.tocsr()
+
+    def orth(a: np.ndarray) -> np.ndarray:
+        return torch.linalg.qr(torch.from_numpy(a)).Q.numpy()
+
+    q = orth(x @ rng.standard_normal((n, k + oversample)))
+    for _ in range(power):
+        q = orth(x @ orth(xt @ q))
+    b = np.ascontiguousarray((xt @ q).T)  # (k+p, n) = qᵀ x
+    _, s, vt = torch.linalg.svd(torch.from_numpy(b), full_matrices=False)
+    return s.numpy()[:k], vt.numpy()[:k]

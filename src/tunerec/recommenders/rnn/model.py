@@ -24,7 +24,7 @@ class GRU4RecNet(nn.Module):
         self.cfg = cfg
         self.item_emb = nn.Embedding(n_items, d)
         self.gru = nn.GRU(d, h, num_layers=cfg.num_layers, dropout=cfg.dropout_hidden if cfg.num_layers > 1 else 0.0)
-        self.proj = nn.Linear(h, d) if h != d else None
+        self.proj = nn.Linear(h, d) if h != d or cfg.pooling == "mean" else None
         self.out_emb = None if cfg.tie_embeddings else nn.Embedding(n_items, d)
         self.out_bias = nn.Parameter(torch.zeros(n_items))
         self.drop_emb = nn.Dropout(cfg.dropout_embedding)
@@ -44,6 +44,9 @@ class GRU4RecNet(nn.Module):
                     nn.init.xavier_uniform_(p)
             else:
                 nn.init.zeros_(p)
+        if self.cfg.pooling == "mean" and self.proj is not None:
+            # the GRU starts silent: the first scores come from the pooled embeddings alone
+            nn.init.zeros_(self.proj.weight)
 
     def set_item_embeddings(self, emb: np.ndarray) -> None:
         with torch.no_grad():

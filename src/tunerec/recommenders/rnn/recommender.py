@@ -145,7 +145,7 @@ class RNNRecommender(Recommender):
         torch.manual_seed(self.seed)
         net = GRU4RecNet(len(vocab), cfg)
         if cfg.init == "svd":
-            net.set_item_embeddings(svd_embeddings([data.sessions, data.profiles], len(vocab), cfg.embedding_dim, self.seed))
+            net.set_item_embeddings(svd_embeddings([data.sessions, data.profiles], len(vocab), cfg.embedding_dim, self.seed) * cfg.init_scale)
         return Trainer(net, data, cfg, self.seed, val_sessions)
 
     def _make_header(self, dataset: "Dataset", trainer: Trainer) -> dict[str, Any]:

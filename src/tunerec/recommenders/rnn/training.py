@@ -71,9 +71,16 @@ class AdagradNesterov(torch.optim.Optimizer):
 
 
 def make_optimizer(net: GRU4RecNet, cfg: RNNConfig) -> torch.optim.Optimizer:
+    """Adam or Adagrad-Nesterov; item embeddings and biases get ``embedding_lr_scale`` × the rate
+    (with a full softmax every artist gets a small gradient at every step, and Adam's normalised
+    steps would make rare artists' embeddings drift)."""
+    item_names = {"item_emb.weight", "out_emb.weight", "out_bias"}
+    items = [p for n, p in net.named_parameters() if n in item_names]
+    rest = [p for n, p in net.named_parameters() if n not in item_names]
+    groups = [{"params": rest}, {"params": items, "lr": cfg.learning_rate * cfg.embedding_lr_scale}]
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
-    return AdagradNesterov(net.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(groups, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
+    return AdagradNesterov(groups, lr=cfg.learning_rate, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
 # ----------------------------------------------------------------- validation
@@ -82,7 +89,7 @@ def next_item_metrics(net: GRU4RecNet, sessions: list[list[int]], k: int = 20, r
     """Recall@k and MRR@k of the next-item task on sessions of item positions (full ranking,
     prefix items excluded, ties counted against the model)."""
     net.eval()
-    sessions = [s for s in sessions if len(s) >= 2]
+    sessions = sorted((s for s in sessions if len(s) >= 2), key=len)  # similar lengths: little padding
     hits = 0.0
     rr = 0.0
     n = 0
