@@ -51,4 +51,27 @@ def get_recommender(name: str, dataset: "Dataset", **options: Any) -> "Recommend
         from tunerec.recommenders.rnn import RNNRecommender
 
         return RNNRecommender.load(path, dataset)
+    if name == "ga":
+        return _ga(dataset, **options)
     raise ValueError(f"unknown model {name!r}")
+
+
+def _ga(
+    dataset: "Dataset",
+    discovery: float = 0.5,
+    hybrid: bool = False,
+    deadline: float | None = 0.3,
+    seed: int = 42,
+    tags: tuple[str, ...] | list[str] = (),
+) -> "Recommender":
+    """The GA list builder over item-kNN (``hybrid``: over the app's RNN, with item-kNN's
+    co-listened artists in the pool)."""
+    from tunerec.recommenders.ga import GARecommender
+
+    knn = get_recommender("iknn_both", dataset)
+    if hybrid:
+        rnn = get_recommender("rnn", dataset)
+        ga = GARecommender(source=rnn, colisten=knn, discovery=discovery, deadline=deadline, seed=seed, tags=tags, name="ga_hybrid")
+    else:
+        ga = GARecommender(source=knn, discovery=discovery, deadline=deadline, seed=seed, tags=tags)
+    return ga.fit(dataset)

@@ -1,0 +1,75 @@
+"""Picking one list from the Pareto front by the discovery setting, and ordering it.
+
+Discovery d ∈ [0, 1] weights the front's objectives after scaling each to [0, 1] over the
+front: relevance gets weight 1 − d, novelty and diversity share d (coverage, when the
+session has tags, gets a fixed weight of its own). Three scalarisations are available:
+``"sum"`` (weighted sum), ``"tchebycheff"`` (smallest weighted distance to the ideal point
+in the worst objective) and ``"floor"`` (the most novel/diverse list whose relevance is
+at least 1 − d·:data:`FLOOR_SPAN` of the relevance-only list's).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+METHODS = ("sum", "tchebycheff", "floor")
+#: Weight of tag coverage when the session has tags (relative to a total of 1 for the rest).
+COVERAGE_WEIGHT = 1.0
+#: "floor": at d = 1 the chosen list keeps at least 1 − FLOOR_SPAN of the top list's relevance.
+FLOOR_SPAN = 0.5
+
+
+def scale(f: np.ndarray) -> np.ndarray:
+    """Each column min-max scaled to [0, 1] (a constant column becomes 1)."""
+    lo, hi = f.min(axis=0), f.max(axis=0)
+    span = hi - lo
+    return np.where(span > 0, (f - lo) / np.where(span > 0, span, 1.0), 1.0)
+
+
+def weights_for(d: float, n_objectives: int, novelty_share: float = 0.5) -> np.ndarray:
+    """Choice weights: relevance 1 − d; novelty and diversity split d by ``novelty_share``."""
+    w = [1.0 - d, d * novelty_share, d * (1.0 - novelty_share)]
+    if n_objectives > 3:
+        w.append(COVERAGE_WEIGHT)
+    return np.asarray(w)
+
+
+def choose(f: np.ndarray, d: float, method: str = "sum", novelty_share: float = 0.5, floor_span: float | None = None) -> int:
+    """Row of ``f`` (front objectives, column 0 = relevance) chosen for discovery ``d``.
+
+    Ties go to the more relevant list, then to the lower row.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown choice method {method!r}; use one of {', '.join(METHODS)}")
+    d = float(min(1.0, max(0.0, d)))
+    s = scale(f)
+    w = weights_for(d, f.shape[1], novelty_share)
+    if method == "sum":
+        value = s @ w
+    elif method == "tchebycheff":
+        value = -(w * (1.0 - s)).max(axis=1)
+    else:
+        floor = 1.0 - d * (FLOOR_SPAN if floor_span is None else floor_span)
+        ok = f[:, 0] >= min(floor, f[:, 0].max())
+        rest = s[:, 1:] @ w[1:] if d > 0 else s[:, 0]
+        value = np.where(ok, rest, -np.inf)
+    order = np.lexsort((np.arange(len(f)), -f[:, 0], -value))
+    return int(order[0])
+
+
+def order_list(rel: np.ndarray, sim: np.ndarray, tagged: np.ndarray, too_similar: float = 0.5) -> np.ndarray:
+    """Order of a list's artists: most relevant first, but never two artists whose tag
+    profiles have cosine ≥ ``too_similar`` side by side when another choice exists."""
+    n = len(rel)
+    left = list(np.lexsort((np.arange(n), -rel)))
+    out: list[int] = []
+    while left:
+        pick = 0
+        if out and tagged[out[-1]]:
+            prev = out[-1]
+            for pos, j in enumerate(left):
+                if not tagged[j] or sim[prev, j] < too_similar:
+                    pick = pos
+                    break
+        out.append(left.pop(pick))
+    return np.asarray(out, dtype=np.int64)

@@ -1,0 +1,182 @@
+"""The GA recommender on the bundled dataset: pools, determinism, discovery, tags, edge cases."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from tunerec.data import Dataset
+from tunerec.data.search import ArtistIndex, resolve_names
+from tunerec.recommenders.base import Context
+from tunerec.recommenders.ga import GARecommender
+from tunerec.recommenders.ga.nsga import GAConfig
+from tunerec.recommenders.ga.pool import RELEVANT, build_pool
+from tunerec.recommenders.knn import ItemKNN, SessionKNN
+
+pytestmark = pytest.mark.slow
+
+SESSION = ["Radiohead", "Portishead", "Massive Attack"]
+FAST = GAConfig(pop_size=40, max_generations=25)
+
+
+@pytest.fixture(scope="module")
+def knn(dataset: Dataset) -> ItemKNN:
+    return ItemKNN("both").fit(dataset)
+
+
+@pytest.fixture(scope="module")
+def ga(dataset: Dataset, knn: ItemKNN) -> GARecommender:
+    return GARecommender(source=knn, deadline=None, config=FAST).fit(dataset)
+
+
+@pytest.fixture(scope="module")
+def session(dataset: Dataset) -> list[int]:
+    return resolve_names(ArtistIndex(dataset), SESSION)
+
+
+def ids(recs) -> list[int]:
+    return [r.artist_id for r in recs]
+
+
+def test_list_is_twenty_distinct_new_artists_with_explanations(ga: GARecommender, session: list[int]) -> None:
+    recs = ga.recommend(session, k=20)
+    assert len(recs) == 20
+    assert len(set(ids(recs))) == 20
+    assert not set(ids(recs)) & set(session)
+    assert all(r.explanation for r in recs)
+    assert all(0.0 <= r.score <= 1.0 for r in recs)
+
+
+def test_pool_never_holds_session_or_banned_artists(ga: GARecommender, session: list[int], knn: ItemKNN) -> None:
+    assert ga.features is not None
+    rng = np.random.default_rng(0)
+    sess_idx = knn.indices_of(session)
+    scores = knn.score_sessions([session])[0]
+    for _ in range(10):
+        banned = rng.random(len(ga.item_ids)) < 0.3
+        pool = build_pool(ga.features, scores, sess_idx, banned)
+        assert not banned[pool.items].any()
+        assert not set(pool.items.tolist()) & set(sess_idx.tolist())
+        assert len(set(pool.items.tolist())) == len(pool)
+        assert (pool.origin > 0).all()  # every candidate knows where it came from
+        assert (pool.origin & RELEVANT).sum() == 300
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocked_artists_never_appear(ga: GARecommender, session: list[int], seed: int) -> None:
+    first = ids(ga.recommend(session, k=20, context=Context(seed=seed)))
+    blocked = first[::2]
+    again = ids(ga.recommend(session, k=20, exclude=blocked, context=Context(seed=seed)))
+    assert len(again) == 20
+    assert not set(again) & set(blocked)
+
+
+def test_same_seed_same_list_other_seed_may_differ(ga: GARecommender, session: list[int]) -> None:
+    a = ga.build(session, seed=7)
+    b = ga.build(session, seed=7)
+    assert ids(a.recommendations) == ids(b.recommendations)
+    assert [f.artist_ids for f in a.front] == [f.artist_ids for f in b.front]
+    runs = {tuple(f.artist_ids) for s in range(3) for f in ga.build(session, seed=s).front}
+    assert len(runs) > len(a.front)  # other seeds explore other lists
+
+
+def test_discovery_orders_relevance_and_novelty(ga: GARecommender, session: list[int]) -> None:
+    familiar = ga.build(session, discovery=0.0)
+    adventurous = ga.build(session, discovery=1.0)
+    assert familiar.objectives["relevance"] >= adventurous.objectives["relevance"]
+    assert adventurous.objectives["novelty"] >= familiar.objectives["novelty"]
+    assert familiar.objectives["relevance"] == pytest.approx(1.0)  # d = 0: the relevance-only list
+    assert adventurous.objectives["novelty"] > familiar.objectives["novelty"]
+
+
+def test_summary_line_compares_with_relevance_list(ga: GARecommender, session: list[int]) -> None:
+    r = ga.build(session, discovery=1.0)
+    assert "novelty" in r.summary and "relevance" in r.summary and "diversity" in r.summary
+    assert r.summary.startswith("+")  # more novelty than the relevance-only list
+    assert 0 <= r.chosen < len(r.front)
+    assert r.front[r.chosen].objectives == r.objectives
+
+
+def test_session_tags_steer_the_list(ga: GARecommender, session: list[int], dataset: Dataset) -> None:
+    plain = ga.build(session, discovery=0.5)
+    jazz = ga.build(session, discovery=0.5, tags=["jazz"])
+    assert "coverage" in jazz.objectives and "coverage" not in plain.objectives
+
+    def jazz_share(result) -> float:
+        tagged = [any(t == "jazz" for t, _ in dataset.top_tags(r.artist_id, 5)) for r in result.recommendations]
+        return float(np.mean(tagged))
+
+    assert jazz_share(jazz) > jazz_share(plain)
+    assert any("jazz" in r.explanation or any("jazz" in d for d in r.details) for r in jazz.recommendations)
+
+
+def test_unknown_session_tags_are_noted(ga: GARecommender, session: list[int]) -> None:
+    r = ga.build(session, tags=["zzzz-no-such-tag"])
+    assert any("zzzz-no-such-tag" in n for n in r.notes)
+    assert len(r.recommendations) == 20
+
+
+def test_empty_session_falls_back_with_a_note(ga: GARecommender) -> None:
+    r = ga.build([], k=20)
+    assert len(r.recommendations) == 20
+    assert any("no known artist" in n for n in r.notes)
+    assert any("no known artist" in d for d in r.recommendations[0].details)
+
+
+def test_unknown_artists_are_skipped_with_a_note(ga: GARecommender, session: list[int]) -> None:
+    recs = ga.recommend([*session, 999_999_999], k=20)
+    assert len(recs) == 20
+    assert any("does not know" in d for d in recs[0].details)
+    only_unknown = ga.build([999_999_999], k=20)
+    assert len(only_unknown.recommendations) == 20
+
+
+def test_tiny_pool_gives_a_shorter_list(ga: GARecommender, session: list[int]) -> None:
+    keep = ga.item_ids[:12]
+    banned = np.setdiff1d(ga.item_ids, keep)
+    r = ga.build(session, k=20, exclude=banned.tolist())
+    assert 0 < len(r.recommendations) <= 12
+    assert set(ids(r.recommendations)) <= set(keep.tolist())
+    assert any("shorter than 20" in n for n in r.notes)
+
+
+def test_everything_excluded_gives_empty_list(ga: GARecommender, session: list[int]) -> None:
+    r = ga.build(session, k=20, exclude=ga.item_ids.tolist())
+    assert r.recommendations == []
+    assert r.front == []
+
+
+def test_deadline_is_respected(dataset: Dataset, knn: ItemKNN, session: list[int]) -> None:
+    ga = GARecommender(source=knn, deadline=0.15, config=GAConfig(max_generations=100_000)).fit(dataset)
+    ga.build(session)  # warm-up
+    t0 = time.perf_counter()
+    r = ga.build(session)
+    wall = time.perf_counter() - t0
+    assert r.stopped_by_deadline
+    assert r.generations < 100_000
+    assert wall < 0.15 + 0.15  # one generation of slack plus explanation time on a busy machine
+    assert len(r.recommendations) == 20
+
+
+def test_hybrid_mode_uses_any_ranker(dataset: Dataset, knn: ItemKNN, session: list[int]) -> None:
+    sknn = SessionKNN().fit(dataset)
+    hybrid = GARecommender(source=sknn, colisten=knn, deadline=None, config=FAST).fit(dataset)
+    r = hybrid.build(session)
+    assert len(r.recommendations) == 20
+    assert any("SKNN rank" in r_.explanation or any("SKNN rank" in d for d in r_.details) for r_ in r.recommendations)
+    # the relevance-only list follows the source's (shrunk) ranking, not item-kNN's
+    top = hybrid.build(session, discovery=0.0)
+    assert top.objectives["relevance"] == pytest.approx(1.0)
+
+
+def test_invalid_discovery_is_refused(knn: ItemKNN) -> None:
+    with pytest.raises(ValueError, match="discovery"):
+        GARecommender(source=knn, discovery=1.5)
+
+
+def test_can_score_is_false_and_score_sessions_refuses(ga: GARecommender, session: list[int]) -> None:
+    assert GARecommender.can_score is False
+    with pytest.raises(NotImplementedError):
+        ga.score_sessions([session])
