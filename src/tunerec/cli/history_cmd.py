@@ -65,10 +65,15 @@ def cmd_import(args: argparse.Namespace) -> int:
                 "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
                 console=err_console(), transient=True,
             ) as bar:
-                task = bar.add_task(f"importing {args.file}", total=None)
+                task = bar.add_task(f"reading {escape(args.file)}", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+                    if done >= total:
+                        bar.update(task, description="storing the plays and matching artists…")
+
                 report = import_history(
-                    store, args.file, matcher, args.format, user=args.user, gap_seconds=settings.gap_seconds,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    store, args.file, matcher, args.format, user=args.user, gap_seconds=settings.gap_seconds, progress=progress
                 )
         else:
             report = import_history(store, args.file, matcher, args.format, user=args.user, gap_seconds=settings.gap_seconds)
