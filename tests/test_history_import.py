@@ -278,3 +278,11 @@ def test_busy_store_is_a_store_error(store: Store, tmp_path: Path) -> None:
         other.execute("ROLLBACK")
         other.close()
     assert counts(store) == (0, 0, 0)
+
+
+def test_lastfm1k_users_are_counted_and_can_be_chosen(store: Store, tmp_path: Path) -> None:
+    text = lastfm1k_text(PLAYS[:3], user="user_000001") + lastfm1k_text(PLAYS[3:], user="user_000002")
+    f = write(tmp_path / "two.tsv", text)
+    r = import_history(store, f, tiny_matcher(), user="user_000002")
+    assert (r.users, r.plays, r.skipped) == (2, 3, {"other users": 3})
+    assert import_history(store, f, tiny_matcher()).new_plays == 3

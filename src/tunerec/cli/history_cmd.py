@@ -94,6 +94,8 @@ def _print_report(r) -> None:  # r: ImportReport
     c = console()
     c.print(f"[bold]{escape(r.path)}[/] ({r.format}): {r.plays:,} plays read, {r.new_plays:,} new, {r.plays - r.new_plays:,} already stored", highlight=False)
     c.print(f"dates {r.first_play} … {r.last_play}; {r.sessions:,} sessions; {r.artists:,} distinct artist names", highlight=False)
+    if r.users > 1 and not r.skipped.get("other users"):
+        c.print(f"[yellow]note:[/] this file holds {r.users} listeners and their plays were merged; use --user to import one listener", highlight=False)
     for why, n in r.skipped.items():
         c.print(f"skipped {n:,} plays: {why}", highlight=False, markup=False)
     if r.bad_lines:

@@ -38,6 +38,7 @@ class Problems:
     bad_lines: int = 0
     first: list[tuple[int, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    users: set[str] = field(default_factory=set)  # Last.fm 1K: the user ids seen
 
     def bad(self, line: int, reason: str) -> None:
         self.bad_lines += 1
@@ -128,6 +129,7 @@ def parse_lastfm1k(fb: BinaryIO, total: int, problems: Problems, progress: Progr
     fromiso = datetime.fromisoformat
     epoch = _EPOCH
     lineno = 0
+    last_user = None
     for lines in _lines(fb, total, progress):
         out: Batch = []
         append = out.append
@@ -151,6 +153,9 @@ def parse_lastfm1k(fb: BinaryIO, total: int, problems: Problems, progress: Progr
                 except ValueError:
                     problems.bad(lineno, f"bad timestamp {t[:40]!r}")
                     continue
+            if who != last_user:
+                problems.users.add(who)
+                last_user = who
             if user is not None and who != user:
                 problems.skip("other users")
                 continue

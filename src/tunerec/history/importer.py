@@ -95,6 +95,7 @@ class ImportReport:
     first_play: str | None = None
     last_play: str | None = None
     artists: int = 0  # distinct artist names in the file
+    users: int = 0  # Last.fm 1K: listeners in the file (their plays are merged unless --user)
     fuzzy_matches: list[dict[str, Any]] = field(default_factory=list)
     ambiguous: list[dict[str, Any]] = field(default_factory=list)
     top_unmatched: list[dict[str, Any]] = field(default_factory=list)
@@ -210,6 +211,7 @@ def _import(
         report.skipped = dict(problems.skipped)
         report.first_play, report.last_play = iso(first_ts), iso(last_ts)
         report.artists = tally.distinct()
+        report.users = len(problems.users)
         report.sessions = count_stored_sessions(conn, first_ts, last_ts, gap_seconds)
         report.seconds = round(time.perf_counter() - started, 3)
         conn.execute(
