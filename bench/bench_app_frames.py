@@ -117,22 +117,27 @@ class Frames:
 
     def __init__(self, app) -> None:  # noqa: ANN001
         self.times: list[float] = []
+        self.cpu: list[float] = []  # main-thread CPU clock at each refresh
         orig = app._display
 
         def display(screen, renderable):  # noqa: ANN001, ANN202
             if renderable is not None:
                 self.times.append(time.perf_counter())
+                self.cpu.append(time.thread_time())
             return orig(screen, renderable)
 
         app._display = display
 
-    def max_gap(self, start: float, end: float) -> tuple[float, int]:
-        ts = [start] + [t for t in self.times if start <= t <= end] + [end]
+    def max_gap(self, start: float, end: float) -> tuple[float, int, float]:
+        """(longest wall gap, refreshes, longest main-thread CPU time between two refreshes)."""
+        idx = [i for i, t in enumerate(self.times) if start <= t <= end]
+        ts = [start] + [self.times[i] for i in idx] + [end]
         gaps = [b - a for a, b in zip(ts, ts[1:])]
-        return max(gaps), len(ts) - 2
+        cpu = [self.cpu[i] - self.cpu[i - 1] for i in idx if i > 0]
+        return max(gaps), len(idx), max(cpu, default=0.0)
 
 
-async def run_loads(args: argparse.Namespace) -> list[tuple[str, float, int, float, str]]:
+async def run_loads(args: argparse.Namespace) -> list[tuple[str, float, int, float, str, float]]:
     from textual.widgets import Static
 
     from tunerec.app.main import TunerecApp
@@ -148,38 +153,65 @@ async def run_loads(args: argparse.Namespace) -> list[tuple[str, float, int, flo
         if real_train:
             from tunerec.trainjob import train_command
 
-            return train_command("rnn", epochs=req.epochs, all_users=True, time_budget=req.time_budget)
+            out = Path(tempfile.mkdtemp()) / "rnn-bench.npz"  # never replace the home's model
+            return train_command("rnn", epochs=req.epochs, all_users=True, time_budget=req.time_budget) + ["--output", str(out)]
         return [sys.executable, str(fake), str(args.train_seconds)]
 
     app = TunerecApp(autotrain=False, train_argv=train_argv, ga_deadline=args.ga_deadline)
     frames = Frames(app)
+    import gc
+    import threading
+
+    gc_pauses: list[tuple[int, float, bool]] = []  # (generation, seconds, on the UI thread)
+    gc_start: dict[str, float] = {}
+    main_thread = threading.get_ident()
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_start["t"] = time.perf_counter()
+        elif "t" in gc_start:
+            gc_pauses.append((info["generation"], time.perf_counter() - gc_start.pop("t"), threading.get_ident() == main_thread))
+
+    gc.callbacks.append(on_gc)
     tracer = StallTracer(frames) if args.trace_stalls else None
-    rows: list[tuple[str, float, int, float, str]] = []
+    rows: list[tuple[str, float, int, float, str, float]] = []
 
     def record(name: str, start: float, note: str = "") -> None:
         end = time.perf_counter()
-        gap, n = frames.max_gap(start, end)
-        rows.append((name, gap * 1000, n, end - start, note))
+        gap, n, cpu = frames.max_gap(start, end)
+        rows.append((name, gap * 1000, n, end - start, note, cpu * 1000))
+
+    from textual import events
 
     async def wait(pilot, cond, timeout=120.0):  # noqa: ANN001, ANN202
         end = time.monotonic() + timeout
         while not cond():
             if time.monotonic() > end:
                 raise TimeoutError("load did not finish")
-            await pilot.pause(0.01)
+            await asyncio.sleep(0.01)
+
+    async def press(*keys: str, gap: float = 0.0) -> None:
+        """Keys as the terminal driver sends them (Pilot.press would force extra refreshes)."""
+        for k in keys:
+            char = " " if k == "space" else (k if len(k) == 1 else None)
+            app.post_message(events.Key(k, char))
+            await asyncio.sleep(gap or 0.001)
 
     def panes_done() -> bool:
         return app.ready and not app.recs_busy
 
     async with app.run_test(size=(120, 40)) as pilot:
         ticker = Static("0", id="bench-ticker")
+        ticker.styles.dock = "top"
+        ticker.styles.width = 8
+        ticker.styles.height = 1
         await app.screen.mount(ticker)
         n = 0
 
         def tick() -> None:
             nonlocal n
             n += 1
-            ticker.update(str(n))
+            ticker.update(str(n), layout=False)
 
         app.set_interval(1 / 60, tick)
         t = time.perf_counter()
@@ -188,17 +220,15 @@ async def run_loads(args: argparse.Namespace) -> list[tuple[str, float, int, flo
         await wait(pilot, panes_done)
 
         t = time.perf_counter()
-        await pilot.pause(1.0)
+        await asyncio.sleep(1.0)
         record("idle (baseline)", t)
 
         t = time.perf_counter()
-        await pilot.press("slash")
-        for ch in "the beatles radiohead":
-            await pilot.press(ch if ch != " " else "space")
-            await pilot.pause(0.03)
-        await pilot.pause(0.3)
-        record("type-ahead search (21 keys)", t)
-        await pilot.press("escape", "escape")
+        await press("slash")
+        await press(*["space" if c == " " else c for c in "the beatles radiohead"], gap=0.05)
+        await asyncio.sleep(0.3)
+        record("type-ahead search (21 keys, 50 ms apart)", t)
+        await press("escape", "escape")
 
         app.models.invalidate()
         t = time.perf_counter()
@@ -206,18 +236,14 @@ async def run_loads(args: argparse.Namespace) -> list[tuple[str, float, int, flo
             a = app.ds.artists
             app.editor.add(int(a.index[a["name"] == name][0]))
         app.session_changed()
-        await pilot.press("3")
-        await pilot.pause(0.1)
+        await press("3")
+        await asyncio.sleep(0.1)
         await wait(pilot, panes_done)
         record("first recommendations (fit + recommend)", t, f"rnn pane: {app.pane_state['rnn'][:40]}; ga pane model: {note_of(app, 'ga')}")
 
         t = time.perf_counter()
-        for _ in range(8):
-            await pilot.press("right_square_bracket")
-            await pilot.pause(0.15)
-        for _ in range(4):
-            await pilot.press("left_square_bracket")
-            await pilot.pause(0.15)
+        await press(*["right_square_bracket"] * 8, gap=0.15)
+        await press(*["left_square_bracket"] * 4, gap=0.15)
         await wait(pilot, panes_done)
         record("GA evolving (12 discovery changes, cancels)", t, f"model: {note_of(app, 'ga')}, deadline {args.ga_deadline}s")
 
@@ -227,20 +253,21 @@ async def run_loads(args: argparse.Namespace) -> list[tuple[str, float, int, flo
             a = app.ds.artists
             app.editor.add(int(a.index[a["name"] == name][0]))
             app.session_changed()
-            await pilot.pause(0.2)
+            await asyncio.sleep(0.2)
         await wait(pilot, panes_done)
         record("session edits → both panes recompute", t, f"rnn pane: {note_of(app, 'rnn')}")
 
         t = time.perf_counter()
         app.start_training(RetrainRequest("rnn", args.train_epochs, args.train_seconds, True))
-        await pilot.pause(0.5)
-        await pilot.press("1", "slash")
-        for ch in "massive":
-            await pilot.press(ch)
-            await pilot.pause(0.05)
+        await asyncio.sleep(0.5)
+        await press("1", "slash")
+        await press(*"massive", gap=0.05)
         await wait(pilot, lambda: app.train_job is None, timeout=args.train_seconds + 120)
         record("training subprocess running", t, ("real `tunerec train rnn`" if real_train else "stand-in CPU-bound process") + f"; {app.train_status[:60]}")
         app.exit()
+    gc.callbacks.remove(on_gc)
+    worst = sorted(gc_pauses, key=lambda g: -g[1])[:3]
+    print("longest garbage-collection pauses: " + (", ".join(f"gen{g} {d * 1000:.0f} ms ({'UI' if ui else 'worker'} thread)" for g, d, ui in worst) or "none"))
     if tracer is not None:
         tracer.report()
     return rows
@@ -274,11 +301,14 @@ def main() -> int:
           f"(runs: {', '.join(f'{t * 1000:.0f}' for t in times)} ms); torch imported by then: {torch_seen}")
     print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     rows = asyncio.run(run_loads(args))
-    print(f"\n{'load':<45} {'longest gap':>12} {'refreshes':>10} {'duration':>9}  note")
-    for name, gap, n, dur, note in rows:
+    print(f"machine load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"\n{'load':<45} {'longest gap':>12} {'max main CPU':>13} {'refreshes':>10} {'duration':>9}  note")
+    for name, gap, n, dur, note, cpu in rows:
         flag = "  <-- over 100 ms" if gap > 100 else ""
-        print(f"{name:<45} {gap:>9.0f} ms {n:>10} {dur:>8.1f}s  {note}{flag}")
-    print(json.dumps({"first_frame_ms": [round(t * 1000) for t in times], "loads": {r[0]: round(r[1]) for r in rows}}))
+        print(f"{name:<45} {gap:>9.0f} ms {cpu:>10.0f} ms {n:>10} {dur:>8.1f}s  {note}{flag}")
+    print("(longest gap: wall time between two refreshes; max main CPU: CPU time the UI thread spent between two refreshes)")
+    print(json.dumps({"first_frame_ms": [round(t * 1000) for t in times],
+                      "longest_gap_ms": {r[0]: round(r[1]) for r in rows}, "max_main_cpu_ms": {r[0]: round(r[5]) for r in rows}}))
     return 0
 
 

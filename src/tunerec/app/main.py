@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static, TabbedContent, TabPane
@@ -208,6 +209,7 @@ class TunerecApp(App[None]):
         self.browse_shown = 0
         self.browse_rows: list = []
         self.detail_for: int | None = None
+        self._frozen_after: set[str] = set()
         self.tag_filter: str | None = None
         self.sort = "match"
         self.discovery = float(DEFAULTS["discovery"])
@@ -322,6 +324,9 @@ class TunerecApp(App[None]):
         from tunerec.data import DataError, load_dataset
         from tunerec.sessions import example_sessions
 
+        import gc
+
+        gc.disable()  # the load makes ~1e6 long-lived objects: no full collections meanwhile
         try:
             ds = self.preloaded if self.preloaded is not None else load_dataset(self.data_path)
             browser = Browser(ds)
@@ -332,6 +337,9 @@ class TunerecApp(App[None]):
         except OSError as exc:
             self.post_message(DataFailed(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}"))
             return
+        finally:
+            gc.freeze()
+            gc.enable()
         history, context = [], None
         try:
             from tunerec.history import list_history_sessions, personal_context
@@ -365,6 +373,7 @@ class TunerecApp(App[None]):
         self.history_sessions = event.history
         self.personal = event.context
         self.models = ModelService(self.ds, self.model_factory) if self.model_factory else ModelService(self.ds)
+        freeze_heap()
         self.query_one("#views", TabbedContent).loading = False
         self.ready = True
         self.set_status("")
@@ -413,7 +422,7 @@ class TunerecApp(App[None]):
         sort = self.sort if (self.sort != "match" or self.query_text or self.tag_filter) else "listeners"
         tag = f"tag: [b]{self.tag_filter}[/b] (t)" if self.tag_filter else "tag: any (t)"
         n = f"{len(rows)}{'+' if len(rows) == BROWSE_LIMIT else ''} artists"
-        self.query_one("#browse-filter", Static).update(f"{n} · sort: [b]{sort}[/b] (s) · {tag}")
+        self.query_one("#browse-filter", Static).update(f"{n} · sort: [b]{sort}[/b] (s) · {tag}", layout=False)
         self.show_detail(rows[0].artist_id if rows else None)
 
     @on(Input.Changed, "#search")
@@ -709,7 +718,7 @@ class TunerecApp(App[None]):
             ("discovery", "bold"), ("▕", "dim"), (bar, "magenta"), ("▏", "dim"), f"{self.discovery:.1f}",
             "  hybrid ", ("on" if self.hybrid else "off", "bold green" if self.hybrid else "bold"),
         )
-        self.query_one("#ga-knobs", Static).update(t)
+        self.query_one("#ga-knobs", Static).update(t, layout=False)
 
     def action_discovery(self, delta: float) -> None:
         new = round(min(1.0, max(0.0, self.discovery + delta)), 2)
@@ -792,7 +801,10 @@ class TunerecApp(App[None]):
         assert self.models is not None and self.ds is not None
         t0 = time.perf_counter()
         try:
+            loads = self.models.loads
             pm = self.models.get(pane, opts)
+            if self.models.loads != loads:
+                freeze_heap()  # a model (and maybe torch) was just loaded: long-lived objects
             if worker.is_cancelled:
                 return
             ctx.extra["should_stop"] = lambda: worker.is_cancelled
@@ -830,6 +842,9 @@ class TunerecApp(App[None]):
             p.set_status(Text(f"could not recommend: {res.error}", style="bold red"))
             self.pane_summary[res.pane] = ""
         else:
+            if res.model_name not in self._frozen_after:
+                self._frozen_after.add(res.model_name)
+                freeze_heap()  # a model was just loaded: its objects are long-lived
             self.pane_state[res.pane] = "ok"
             self.pane_recs[res.pane] = res.recs
             self.pane_summary[res.pane] = f"{res.summary} · {res.seconds * 1000:.0f} ms"
@@ -861,16 +876,19 @@ class TunerecApp(App[None]):
         self.update_explain()
 
     def update_explain(self) -> None:
-        box = self.query_one("#explain", Static)
+        try:
+            box = self.query_one("#explain", Static)
+        except NoMatches:  # another screen (help, error) is on top
+            return
         lst = self.focused if isinstance(self.focused, RecList) else self.query_one("#rnn-list", RecList)
         item = lst.current
         if item is None:
-            box.update(Text("enter/a adds · b blocks · space expands · [ ] discovery · h hybrid · R retrain", style="dim"))
+            box.update(Text("enter/a adds · b blocks · space expands · [ ] discovery · h hybrid · R retrain", style="dim"), layout=False)
             return
         t = Text.assemble((item.name, "bold"), f"  score {item.rec.score:.4g}  ", (item.rec.explanation, "italic"))
         for d in item.rec.details[:3]:
             t.append("\n  " + d, style="dim")
-        box.update(t)
+        box.update(t, layout=False)
 
     # ------------------------------------------------------------ training
     def default_train_request(self) -> RetrainRequest:
@@ -946,6 +964,8 @@ class TunerecApp(App[None]):
         model = getattr(self, "train_model", "rnn")
         self.train_job = None
         self.refresh_bindings()
+        if self.pane_state.get("rnn") == NOT_TRAINED:
+            self.query_one("#pane-rnn", RecPane).set_status(Text(NOT_TRAINED, style="bold yellow"))
         if event.cancelled and not event.saved:
             self.set_status("")
             self.notify(f"{model.upper()} training cancelled — the previous model (if any) is kept", timeout=4)
@@ -1226,6 +1246,18 @@ class SavedList(VimOptionList):
         sid = self._sid()
         if sid is not None:
             self.app.rename_saved(sid)  # type: ignore[attr-defined]
+
+
+def freeze_heap() -> None:
+    """Move every object alive now out of the garbage collector's reach.
+
+    The dataset, search index and loaded models are hundreds of thousands of
+    long-lived objects; without this, each full collection scans them all and
+    freezes the UI for 0.3-0.6 s (measured by bench/bench_app_frames.py).
+    """
+    import gc
+
+    gc.freeze()
 
 
 def detail_text(ds: "Dataset", artist_id: int, in_session: bool) -> Text:

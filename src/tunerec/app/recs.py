@@ -42,6 +42,7 @@ class ModelService:
         self._cache: dict[tuple[Any, ...], PaneModel] = {}
         self._lock = threading.Lock()
         self._building: dict[tuple[Any, ...], threading.Lock] = {}
+        self.loads = 0  # models built or loaded so far
 
     def _build_lock(self, key: tuple[Any, ...]) -> threading.Lock:
         with self._lock:
@@ -76,6 +77,7 @@ class ModelService:
                     hit = PaneModel(pane, name, model)
                     with self._lock:
                         self._cache[key] = hit
+                        self.loads += 1
             note = f"{wanted.upper()} {why} — showing {name}"
             return PaneModel(pane, name, hit.model, note)
         raise ValueError("no recommender available")
@@ -101,6 +103,7 @@ class ModelService:
             pm = PaneModel(pane, wanted, model)
             with self._lock:
                 self._cache[key] = pm
+                self.loads += 1
             return pm
 
 

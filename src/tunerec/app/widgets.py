@@ -314,12 +314,19 @@ class RecPane(Vertical):
         return self.query_one(RecList)
 
     def set_status(self, text: str | Text) -> None:
+        key = text.markup if isinstance(text, Text) else text
+        if key == getattr(self, "_status_key", None):
+            return  # unchanged: no repaint, no layout
+        self._status_key = key
         w = self.query_one(f"#{self.pane}-status", Static)
-        w.update(text)
-        w.display = bool(str(text).strip())
+        lines_before = getattr(self, "_status_lines", -1)
+        lines = 0 if not str(text).strip() else len(str(text).splitlines())
+        self._status_lines = lines
+        w.update(text, layout=lines != lines_before)
+        w.display = lines > 0
 
     def set_summary(self, text: str) -> None:
-        self.query_one(f"#{self.pane}-summary", Static).update(text)
+        self.query_one(f"#{self.pane}-summary", Static).update(text, layout=False)
 
 
 class StatusBar(Horizontal):
@@ -330,7 +337,7 @@ class StatusBar(Horizontal):
         yield ProgressBar(total=None, show_eta=False, show_percentage=True, id="status-progress")
 
     def set(self, text: str, progress: float | None = None, busy: bool = False) -> None:
-        self.query_one("#status-text", Static).update(text)
+        self.query_one("#status-text", Static).update(text, layout=False)
         bar = self.query_one(ProgressBar)
         if progress is None and not busy:
             bar.display = False
