@@ -46,6 +46,7 @@ def main() -> None:
     ap.add_argument("--pop", type=int, default=None)
     ap.add_argument("--gens", type=int, default=None)
     ap.add_argument("--deadline", type=float, default=None)
+    ap.add_argument("--tag-weight", type=float, default=0.0)
     ap.add_argument("--seeds", action="store_true", help="also score the seed lists (top, MMR λ grid, relevance+novelty grid)")
     ap.add_argument("--discount", type=float, default=1.0, help="rank discount of the relevance objective (0 flat .. 1 DCG)")
     args = ap.parse_args()
@@ -78,7 +79,7 @@ def main() -> None:
         cfg = GAConfig(**{**cfg.__dict__, "max_generations": args.gens})
     d_values = [float(x) for x in args.ds.split(",")]
     for support in [float(x) for x in args.support.split(",")]:
-        ga = GARecommender(source=knn, deadline=args.deadline, support=support, config=cfg, rank_discount=args.discount).fit(split.train)
+        ga = GARecommender(source=knn, deadline=args.deadline, support=support, config=cfg, rank_discount=args.discount, tag_weight=args.tag_weight).fit(split.train)
         t0 = time.perf_counter()
         runs = [ga.run(g, k=20, exclude=g) for g in given]
         el = time.perf_counter() - t0

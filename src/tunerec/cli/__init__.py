@@ -15,7 +15,7 @@ from typing import Sequence
 from tunerec import __version__
 
 #: Modules under ``tunerec.cli`` that add subcommands (each has ``register(subparsers)``).
-COMMAND_MODULES = ["data_cmd", "artists_cmd", "history_cmd", "eval_cmd", "train_cmd"]
+COMMAND_MODULES = ["data_cmd", "artists_cmd", "history_cmd", "eval_cmd", "train_cmd", "recommend_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,7 +34,7 @@ class GAConfig:
     """Evolution settings (defaults measured on a validation split of train users)."""
 
     pop_size: int = 60
-    max_generations: int = 60
+    max_generations: int = 40
     crossover_rate: float = 0.9
     mutation_rate: float = 0.1  # per artist
     random_share: float = 0.5  # share of the initial population that is random lists

@@ -136,6 +136,12 @@ def repair_cap(pop: np.ndarray, dominant: np.ndarray, rel: np.ndarray, cap: int 
 
 def dedupe_rows(pop: np.ndarray) -> np.ndarray:
     """Indices of the first occurrence of each distinct list (as a set)."""
-    key = np.sort(pop, axis=1)
-    _, first = np.unique(key, axis=0, return_index=True)
-    return np.sort(first)
+    key = np.ascontiguousarray(np.sort(pop, axis=1))
+    seen: set[bytes] = set()
+    first = []
+    for i, row in enumerate(key):
+        b = row.tobytes()
+        if b not in seen:
+            seen.add(b)
+            first.append(i)
+    return np.asarray(first, dtype=np.int64)

@@ -67,6 +67,7 @@ def build_pool(
     extra_scores: np.ndarray | None = None,
     sizes: PoolSizes = PoolSizes(),
     support: float = 0.0,
+    tag_weight: float = 0.0,
 ) -> CandidatePool:
     """The pool for one request.
 
@@ -74,7 +75,8 @@ def build_pool(
     ``session``: item indices of the session; ``banned``: bool mask of items that must
     not be recommended (session, blocked, excluded); ``tag_cols``: the session's own tags;
     ``extra_scores``: item-kNN scores in hybrid mode; ``support``: listener shrinkage of
-    relevance (see :func:`normalised_relevance`).
+    relevance (see :func:`normalised_relevance`); ``tag_weight``: share of the relevance
+    given to the tag similarity with the session.
     """
     n = len(feat.item_ids)
     scores = np.asarray(scores, dtype=np.float64)
@@ -139,6 +141,9 @@ def build_pool(
     items = items[np.lexsort((items, rank[items]))]  # the source's order
     s = scores[items]
     rel = normalised_relevance(s, feat.listeners[items], support)
+    if tag_weight > 0 and len(items):
+        ts = np.asarray(tag_sim)[items]
+        rel = (1.0 - tag_weight) * rel + tag_weight * ts / max(float(ts.max()), 1e-12)
     return CandidatePool(
         items=items,
         scores=s,

@@ -99,6 +99,7 @@ class GARecommender(Recommender):
         novelty_share: float = NOVELTY_SHARE,
         support: float = SUPPORT,
         rank_discount: float = 1.0,
+        tag_weight: float = 0.0,
         colisten: Recommender | None = None,
         source_label: str | None = None,
         name: str | None = None,
@@ -127,11 +128,13 @@ class GARecommender(Recommender):
         self.support = float(support)
         self.novelty_share = float(novelty_share)
         self.rank_discount = float(rank_discount)
+        self.tag_weight = float(tag_weight)
         self.source_label = source_label or ("item-kNN" if source.name.startswith("iknn") else source.name.upper())
         if name is not None:
             self.name = name  # type: ignore[misc]
         self.tags = tuple(tags)
         self.features: ItemFeatures | None = None
+        self.deadline_hits = 0  # runs the deadline stopped before the generation cap
 
     # ------------------------------------------------------------------ fitting
     def fit(self, dataset: "Dataset") -> "GARecommender":
@@ -214,8 +217,10 @@ class GARecommender(Recommender):
         tags: Sequence[str] = (),
         seed: int | None = None,
         exclude_known: Iterable[int] = (),
+        evolve_lists: bool = True,
     ) -> "GARun":
-        """Pool, evolution and final front for ``session`` (before a list is chosen)."""
+        """Pool, evolution and final front for ``session`` (before a list is chosen);
+        ``evolve_lists=False`` stops after the pool and the seed lists."""
         t0 = time.perf_counter()
         self._require_fit()
         feat = self.features
@@ -239,7 +244,7 @@ class GARecommender(Recommender):
         extra = None
         if self.colisten is not None:
             extra = _aligned(self.colisten, self.item_ids, self.colisten.score_sessions([known])[0])
-        pool = build_pool(feat, scores, sess_idx, banned, tag_cols, extra, self.sizes, self.support)
+        pool = build_pool(feat, scores, sess_idx, banned, tag_cols, extra, self.sizes, self.support, self.tag_weight)
         if len(pool) < k:
             notes.append(f"only {len(pool)} candidate artists: the list is shorter than {k}")
         run = GARun(start=t0, session=sess_idx, tag_cols=tag_cols, notes=notes, pool=pool)
@@ -248,14 +253,17 @@ class GARecommender(Recommender):
         pa = pool_arrays(pool, feat, k, tag_cols, self.rank_discount)
         rng = np.random.default_rng(_request_seed(seed, known, tag_cols, k))
         seeds = initial_lists(pa)
-        evo = evolve(pa, seeds, rng, self.config, deadline=self.deadline, start=t0)
-        front_idx = evo.front[np.lexsort((evo.front, -evo.objectives[evo.front, 0]))]
         run.arrays = pa
         run.seeds = seeds
+        run.baseline = evaluate(pa, seeds[:1])[0]
+        if not evolve_lists:
+            return run
+        evo = evolve(pa, seeds, rng, self.config, deadline=self.deadline, start=t0)
+        front_idx = evo.front[np.lexsort((evo.front, -evo.objectives[evo.front, 0]))]
         run.evolution = evo
+        self.deadline_hits += int(evo.stopped_by_deadline)
         run.front_lists = evo.population[front_idx]
         run.front_objectives = evo.objectives[front_idx]
-        run.baseline = evaluate(pa, seeds[:1])[0]
         return run
 
     def _recommendations(
