@@ -150,7 +150,7 @@ def main() -> None:
 
     if not args.skip_list:
         report("iknn_both", knn)
-        for d in [float(x) for x in args.ds.split(",")]:
+        for d in [float(x) for x in args.ds.split(",") if x]:
             ga = GARecommender(source=knn, discovery=d, deadline=args.deadline, seed=args.seed).fit(split.train)
             report(f"ga d={d:g}", ga)
         for lam in [float(x) for x in args.mmr.split(",") if x]:

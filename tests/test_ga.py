@@ -180,3 +180,24 @@ def test_can_score_is_false_and_score_sessions_refuses(ga: GARecommender, sessio
     assert GARecommender.can_score is False
     with pytest.raises(NotImplementedError):
         ga.score_sessions([session])
+
+
+def test_tags_steer_even_at_discovery_zero(ga: GARecommender, session: list[int]) -> None:
+    plain = ga.build(session, discovery=0.0, tags=[])
+    jazz = ga.build(session, discovery=0.0, tags=["jazz"])
+    assert jazz.objectives["coverage"] > jazz.baseline["coverage"]
+    assert jazz.objectives["relevance"] >= 0.8 - 1e-9  # never below the tag floor at d = 0
+    assert ids(plain.recommendations) != ids(jazz.recommendations)
+
+
+def test_mmr_baseline_builds_from_the_same_pool(dataset: Dataset, knn: ItemKNN, session: list[int]) -> None:
+    from tunerec.recommenders.ga.baseline import MMRRecommender
+
+    top = MMRRecommender(source=knn, lam=1.0).fit(dataset).recommend(session, k=20)
+    ga0 = GARecommender(source=knn, deadline=None, config=FAST).fit(dataset).build(session, discovery=0.0)
+    assert set(ids(top)) == set(ids(ga0.recommendations))  # λ = 1: the relevance-only list
+    mixed = MMRRecommender(source=knn, lam=0.3).fit(dataset)
+    recs = mixed.recommend(session, k=20, exclude=ids(top)[:5])
+    assert len(set(ids(recs))) == 20 and not set(ids(recs)) & (set(session) | set(ids(top)[:5]))
+    with pytest.raises(ValueError, match="lam"):
+        MMRRecommender(source=knn, lam=2.0)

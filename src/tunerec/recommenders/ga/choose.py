@@ -4,8 +4,11 @@ Discovery d ∈ [0, 1] weights the front's objectives after scaling each to [0, 
 front: relevance gets weight 1 − d, novelty and diversity share d (coverage, when the
 session has tags, gets a fixed weight of its own). Three scalarisations are available:
 ``"sum"`` (weighted sum), ``"tchebycheff"`` (smallest weighted distance to the ideal point
-in the worst objective) and ``"floor"`` (the most novel/diverse list whose relevance is
-at least 1 − d·:data:`FLOOR_SPAN` of the relevance-only list's).
+in the worst objective) and ``"floor"`` (the default: the most novel/diverse list whose
+relevance is at least 1 − d·:data:`FLOOR_SPAN` of the relevance-only list's; with session
+tags the floor is :data:`TAG_FLOOR_SLACK` lower so that coverage can act even at d = 0).
+On a validation split of the train users (bench/bench_ga_tune.py) "floor" gave the
+smoothest and best trade-off curve; the weighted sum jumps between distant lists.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ METHODS = ("sum", "tchebycheff", "floor")
 COVERAGE_WEIGHT = 1.0
 #: "floor": at d = 1 the chosen list keeps at least 1 − FLOOR_SPAN of the top list's relevance.
 FLOOR_SPAN = 0.5
+#: "floor" with session tags: relevance the list may give up for tag coverage at any d.
+TAG_FLOOR_SLACK = 0.2
 
 
 def scale(f: np.ndarray) -> np.ndarray:
@@ -49,9 +54,10 @@ def choose(f: np.ndarray, d: float, method: str = "sum", novelty_share: float = 
     elif method == "tchebycheff":
         value = -(w * (1.0 - s)).max(axis=1)
     else:
-        floor = 1.0 - d * (FLOOR_SPAN if floor_span is None else floor_span)
+        has_tags = f.shape[1] > 3
+        floor = 1.0 - d * (FLOOR_SPAN if floor_span is None else floor_span) - (TAG_FLOOR_SLACK if has_tags else 0.0)
         ok = f[:, 0] >= min(floor, f[:, 0].max())
-        rest = s[:, 1:] @ w[1:] if d > 0 else s[:, 0]
+        rest = s[:, 1:] @ w[1:] if d > 0 or has_tags else s[:, 0]
         value = np.where(ok, rest, -np.inf)
     order = np.lexsort((np.arange(len(f)), -f[:, 0], -value))
     return int(order[0])

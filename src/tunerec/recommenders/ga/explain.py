@@ -65,17 +65,23 @@ def explain_list(
             used_tags.add(dom)
         listeners = int(feat.listeners[item])
         if listeners < DISCOVERY_LISTENERS * median or pool.origin[j] & LONGTAIL:
-            reasons.append((1 if not in_top else 2, f"discovery pick: {human_count(listeners)} listeners"))
+            reasons.append((1 if not in_top else 2, f"discovery pick: {listeners_text(listeners)}"))
         if pool.origin[j] & FRIENDS and pool.friend_count[j] > 0:
-            reasons.append((2, f"played by {int(pool.friend_count[j])} friends of your artists' listeners"))
+            n_friends = int(pool.friend_count[j])
+            reasons.append((2, f"played by {n_friends} friend{'s' if n_friends != 1 else ''} of people who play your artists"))
         if pool.origin[j] & COLISTEN and not sims.shape[1]:
             reasons.append((3, "co-listened with your session"))
         if not reasons:
-            reasons.append((5, f"popular: {human_count(listeners)} listeners"))
+            reasons.append((5, f"popular: {listeners_text(listeners)}"))
         reasons.sort(key=lambda r: r[0])
         texts = list(dict.fromkeys(t for _, t in reasons))
         out.append((texts[0], texts[1:]))
     return out
+
+
+def listeners_text(n: int) -> str:
+    """'1 listener', '37 listeners', '1.2k listeners'."""
+    return f"{human_count(n)} listener{'s' if n != 1 else ''}"
 
 
 def percent(new: float, old: float) -> str:

@@ -48,7 +48,7 @@ class CandidatePool:
     rank: np.ndarray  # rank of the item in the relevance source's ranking (0 = best)
     origin: np.ndarray  # bit flags (RELEVANT, COLISTEN, TAGS, FRIENDS, LONGTAIL)
     tag_sim: np.ndarray  # cosine of the item's tag profile with the session's query profile
-    friend_count: np.ndarray  # weight of friends who play it (0 when not a friends pick)
+    friend_count: np.ndarray  # friends of the session's listeners who play it
     notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -123,10 +123,10 @@ def build_pool(
     # friends of the users who play the session's artists
     friend_count = np.zeros(n)
     if sizes.friends and len(sess) and feat.friends.nnz:
-        uw = np.asarray(feat.listen[:, sess].sum(axis=1)).ravel()
-        fw = feat.friends @ uw
+        fans = (np.asarray(feat.listen[:, sess].sum(axis=1)).ravel() > 0).astype(np.float64)
+        fw = (feat.friends @ fans > 0).astype(np.float64)  # friends of the session's listeners
         if fw.any():
-            friend_count = feat.listen.T @ fw
+            friend_count = feat.listen.T @ fw  # how many of those friends play each artist
             cand = np.where(allowed & ~taken & (friend_count > 0), friend_count / np.sqrt(feat.listeners), -np.inf)
             add(top_k(cand, sizes.friends), FRIENDS)
 
