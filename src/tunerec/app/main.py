@@ -183,7 +183,7 @@ class TunerecApp(App[None]):
         *,
         autotrain: bool | None = None,
         train_argv: Callable[[RetrainRequest], list[str]] | None = None,
-        ga_deadline: float = 1.5,
+        ga_deadline: float = 0.5,
         debounce: float = DEBOUNCE_S,
         dataset: "Dataset | None" = None,
         model_factory: Callable[..., Any] | None = None,
@@ -210,6 +210,7 @@ class TunerecApp(App[None]):
         self.browse_rows: list = []
         self.detail_for: int | None = None
         self._frozen_after: set[str] = set()
+        self.pane_seconds: dict[str, float] = {"rnn": 0.0, "ga": 0.0}
         self.tag_filter: str | None = None
         self.sort = "match"
         self.discovery = float(DEFAULTS["discovery"])
@@ -828,7 +829,12 @@ class TunerecApp(App[None]):
             return  # a newer request is on its way
         p = self.query_one(f"#pane-{res.pane}", RecPane)
         p.remove_class("-stale")
-        if res.not_ready:
+        if res.not_ready and res.pane == "ga":
+            self.pane_state["ga"] = "needs rnn"
+            self.pane_recs["ga"] = []
+            p.set_status(Text.assemble(("hybrid GA needs the RNN: " + NOT_TRAINED, "bold yellow"), "\n(h: back to the plain GA)"))
+            self.pane_summary["ga"] = ""
+        elif res.not_ready:
             self.pane_state[res.pane] = NOT_TRAINED
             self.pane_recs[res.pane] = []
             msg = Text(NOT_TRAINED, style="bold yellow")
@@ -847,7 +853,8 @@ class TunerecApp(App[None]):
                 freeze_heap()  # a model was just loaded: its objects are long-lived
             self.pane_state[res.pane] = "ok"
             self.pane_recs[res.pane] = res.recs
-            self.pane_summary[res.pane] = f"{res.summary} · {res.seconds * 1000:.0f} ms"
+            self.pane_summary[res.pane] = res.summary
+            self.pane_seconds[res.pane] = res.seconds
             status = Text()
             if res.note:
                 status.append(res.note + "\n", style="yellow")
@@ -1082,7 +1089,7 @@ class TunerecApp(App[None]):
         head.update(
             Text.assemble(
                 ("Offline evaluation ", "bold"),
-                (f"({ev.meta.get('protocol', 'protocol ?')}, {ev.path})", "dim"),
+                (f"({ev.meta.get('protocol', 'protocol ?')}, {ev.path.name})", "dim"),
                 (" — sampled events, indicative only" if sampled else "", "yellow"),
             )
         )
