@@ -97,3 +97,11 @@ def test_similar_words_rule() -> None:
 def test_threshold_is_validated() -> None:
     with pytest.raises(ValueError, match="threshold"):
         tiny_matcher(threshold=20)
+
+
+@pytest.mark.parametrize("name", ["Björk!", "AC/DC", "  The  Beatles ", "Guns N' Roses", "坂本龍一", "Sigur Rós", "!!!", "P!nk", "Ke$ha", "a-ha", "\tTabs\t"])
+def test_fold_key_agrees_with_the_catalogue_search_fold(name: str) -> None:
+    from tunerec.data.search import fold
+    from tunerec.history.normalize import fold_key
+
+    assert fold_key(name) == fold(name)

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from tunerec.history.normalize import compact_key, fold_key, name_key, primary_artist
+from tunerec.history.normalize import fold_key, name_key, primary_artist
 
 if TYPE_CHECKING:
     from tunerec.data import Dataset
@@ -43,6 +43,12 @@ def _raw(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip()
 
 
+def _keys(name: str) -> tuple[str, str, str, str]:
+    """The exact-match keys, strictest first: raw case-folded, folded, name key, compact."""
+    nk = name_key(name)
+    return _raw(name).casefold(), fold_key(name), nk, nk.replace(" ", "")
+
+
 class CatalogueMatcher:
     """Index of catalogue artist names; :meth:`match` resolves one history name."""
 
@@ -53,18 +59,16 @@ class CatalogueMatcher:
         self.ids = [int(a) for a in artist_ids]
         self.names = [str(n) for n in names]
         self._raw = [_raw(n) for n in self.names]
-        self._tiers: list[tuple[callable, dict[str, list[int]]]] = []
-        for keyfn in (lambda s: _raw(s).casefold(), fold_key, name_key, compact_key):
-            index: dict[str, list[int]] = {}
-            for i, n in enumerate(self.names):
-                k = keyfn(n)
+        self._tiers: list[dict[str, list[int]]] = [{}, {}, {}, {}]
+        for i, n in enumerate(self.names):
+            for index, k in zip(self._tiers, _keys(n)):
                 if k:
                     index.setdefault(k, []).append(i)
-            self._tiers.append((keyfn, index))
-        self._name_index = self._tiers[2][1]
-        self._buckets: dict[str, list[str]] = {}
+        self._name_index = self._tiers[2]
+        # fuzzy candidates share the first letter and the number of words (see similar_words)
+        self._buckets: dict[tuple[str, int, int], list[str]] = {}
         for k in self._name_index:
-            self._buckets.setdefault(k[0], []).append(k)
+            self._buckets.setdefault((k[0], k.count(" "), len(k)), []).append(k)
 
     @classmethod
     def from_dataset(cls, dataset: "Dataset", threshold: float = DEFAULT_THRESHOLD) -> "CatalogueMatcher":
@@ -92,8 +96,7 @@ class CatalogueMatcher:
 
     # ---------------------------------------------------------------- helpers
     def _exact(self, name: str) -> NameMatch | None:
-        for keyfn, index in self._tiers:
-            key = keyfn(name)
+        for index, key in zip(self._tiers, _keys(name)):
             hits = index.get(key) if key else None
             if not hits:
                 continue
@@ -120,7 +123,13 @@ class CatalogueMatcher:
             return NameMatch(None, NONE)
         from rapidfuzz import fuzz, process
 
-        bucket = self._buckets.get(key[0], [])
+        # a ratio >= t (0..1) needs the other length within [t / (2 - t), (2 - t) / t] of this one
+        t = self.threshold / 100
+        lo, hi = int(len(key) * t / (2 - t)), int(len(key) * (2 - t) / t) + 1
+        words = key.count(" ")
+        bucket = [k for n in range(lo, hi + 1) for k in self._buckets.get((key[0], words, n), ())]
+        if not bucket:
+            return NameMatch(None, NONE)
         scored = process.extract(key, bucket, scorer=fuzz.ratio, score_cutoff=self.threshold, limit=10)
         good = [(k, s) for k, s, _ in scored if similar_words(key, k)]
         if not good:

@@ -19,8 +19,14 @@ _AND = re.compile(r"\s*[&+]\s*")
 _FEATURING = re.compile(r"\s+(?:feat\.?|ft\.|featuring)\s+", re.IGNORECASE)
 
 
+_PUNCT = re.compile(r"[^\w\s]+")
+
+
 def fold_key(name: str) -> str:
-    """Case-, accent- and punctuation-folded name: 'Björk!' -> 'bjork'."""
+    """Case-, accent- and punctuation-folded name: 'Björk!' -> 'bjork'
+    (``tunerec.data.search.fold``, with a fast path for ASCII names)."""
+    if name.isascii():
+        return " ".join(_PUNCT.sub(" ", name.lower()).split())
     return fold(name)
 
 
@@ -28,7 +34,7 @@ def name_key(name: str) -> str:
     """Stronger key: 'The Prodigy' -> 'prodigy', 'Simon & Garfunkel' -> 'simon and garfunkel',
     "Guns N' Roses" -> 'guns n roses'."""
     text = _AND.sub(" and ", _APOSTROPHES.sub("", name))
-    words = fold(text).split()
+    words = fold_key(text).split()
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
     return " ".join(words)
