@@ -23,7 +23,7 @@ from tunerec.store import Store, StoreError
 
 TOP_UNMATCHED = 10
 MATCH_CHUNK = 5000  # names matched per query
-_ts_of, _artist_of, _track_of = itemgetter(0), itemgetter(1), itemgetter(2)
+_ts_of, _artist_of, _track_of, _mbid_of = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
 
 
 class _Tally:
@@ -62,11 +62,8 @@ class _NameIds(dict):
         return nid
 
     def flush(self, batch: list) -> None:
-        wanted = set(self.pending)
-        mbids: dict[str, str] = {}
-        for _, artist, _, mbid in batch:
-            if artist in wanted and artist not in mbids:
-                mbids[artist] = mbid
+        # the MBID of each name's first play in the batch (later plays are overwritten)
+        mbids = dict(zip(map(_artist_of, reversed(batch)), map(_mbid_of, reversed(batch))))
         self.conn.executemany(
             "INSERT INTO history_artists(id, name, mbid) VALUES (?, ?, ?)", [(self[n], n, mbids.get(n, "")) for n in self.pending]
         )
