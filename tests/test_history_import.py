@@ -286,3 +286,10 @@ def test_lastfm1k_users_are_counted_and_can_be_chosen(store: Store, tmp_path: Pa
     r = import_history(store, f, tiny_matcher(), user="user_000002")
     assert (r.users, r.plays, r.skipped) == (2, 3, {"other users": 3})
     assert import_history(store, f, tiny_matcher()).new_plays == 3
+
+
+def test_unknown_lastfm1k_user_is_named(store: Store, tmp_path: Path) -> None:
+    f = write(tmp_path / "one.tsv", lastfm1k_text(PLAYS, user="user_000007"))
+    with pytest.raises(DataError, match=r"no plays of user 'user_000001'; the file holds 1 user\(s\): user_000007"):
+        import_history(store, f, tiny_matcher(), user="user_000001")
+    assert counts(store) == (0, 0, 0)

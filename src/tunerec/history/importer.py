@@ -194,8 +194,11 @@ def _import(
         new_plays = conn.total_changes - before
         conn.execute("DROP TABLE temp.history_stage")
         plays = tally.total()
+        if plays == 0 and user is not None and problems.users:
+            listed = ", ".join(sorted(problems.users)[:5]) + (", …" if len(problems.users) > 5 else "")
+            raise DataError(f"no plays of user {user!r}; the file holds {len(problems.users)} user(s): {listed}", file=str(path))
         if plays == 0:
-            shown = "; ".join(f"line {n}: {why}" for n, why in problems.first[:3])
+            shown = "; ".join([f"line {n}: {why}" for n, why in problems.first[:3]] + [f"skipped {n:,} ({why})" for why, n in problems.skipped.items()])
             raise DataError(
                 f"no readable plays for {spec.label} (expected {spec.expected})" + (f"; {shown}" if shown else ""),
                 file=str(path),
