@@ -38,14 +38,14 @@ class RNNConfig:
 
     # model
     embedding_dim: int = 128
-    hidden_size: int = 256
+    hidden_size: int = 128
     num_layers: int = 1
     tie_embeddings: bool = True  # output item embeddings = input embeddings ("constrained")
-    pooling: str = "none"  # "mean": add the mean input embedding of the session to the output
+    pooling: str = "mean"  # "mean": add the mean input embedding of the session to the output
     dropout_embedding: float = 0.0
-    dropout_hidden: float = 0.2
+    dropout_hidden: float = 0.3
     init: str = "svd"  # "svd": item embeddings from the train co-listening matrix
-    init_scale: float = 1.0  # root-mean-square row norm of the SVD embeddings
+    init_scale: float = 4.0  # root-mean-square row norm of the SVD embeddings
     # loss
     loss: str = "set_softmax"
     mask_seen: bool = True  # artists already in the sequence are left out of the softmax
@@ -60,12 +60,12 @@ class RNNConfig:
     reshuffle: bool = True  # new random order inside every sequence at every epoch
     # optimisation
     optimizer: str = "adam"
-    learning_rate: float = 0.002
+    learning_rate: float = 0.0002
     momentum: float = 0.0  # Nesterov momentum for adagrad
-    embedding_lr_scale: float = 1.0  # learning-rate multiplier for item embeddings and biases
+    embedding_lr_scale: float = 0.25  # learning-rate multiplier for the item embeddings
     weight_decay: float = 0.0
     batch_size: int = 256
-    epochs: int = 8
+    epochs: int = 4
     patience: int = 2
     val_frac: float = 0.1  # share of the training users held out to pick the best epoch
     grad_clip: float = 5.0

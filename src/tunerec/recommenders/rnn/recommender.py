@@ -259,18 +259,19 @@ class RNNRecommender(Recommender):
         top = top_k(scores, k)
         notes = self.session_notes(session, known)
         drops = self._leave_one_out(known, scores, top)
-        listeners = self.dataset.artist_stats["listeners"]
+        listeners = self._listeners()
+        names = {a: self.dataset.artist_name(a) for a in known}
         recs = []
         for j, i in enumerate(top):
             a = int(self.item_ids[i])
-            pop_line = f"{human_count(int(listeners.get(a, 0)))} listeners"
+            pop_line = f"{human_count(int(listeners[i]))} listeners"
             if not known:
                 recs.append(Recommendation(a, float(scores[i]), f"empty session: popular pick · {pop_line}", tuple(notes)))
                 continue
             col = drops[:, j] if drops is not None else np.zeros(len(known))
             d = int(np.argmax(col))
             driver = known[d]
-            parts = [f"because of {self.dataset.artist_name(driver)}"]
+            parts = [f"because of {names[driver]}"]
             tags = shared_tags(self.dataset, a, driver)
             if tags:
                 parts.append("shares " + ", ".join(tags))
@@ -278,16 +279,29 @@ class RNNRecommender(Recommender):
             details = []
             if drops is not None and len(known) > 1:
                 order = np.argsort(-col, kind="stable")[:3]
-                details.append("score drop without: " + ", ".join(f"{self.dataset.artist_name(known[o])} ({col[o]:+.2f})" for o in order))
+                details.append("score drop without: " + ", ".join(f"{names[known[o]]} ({col[o]:+.2f})" for o in order))
             recs.append(Recommendation(a, float(scores[i]), " · ".join(parts), tuple(details) + tuple(notes)))
         return recs
 
+    def _listeners(self) -> np.ndarray:
+        """Listeners per vocabulary artist (cached)."""
+        assert self.dataset is not None
+        if getattr(self, "_listeners_cache", None) is None or len(self._listeners_cache) != len(self.item_ids):
+            stats = self.dataset.artist_stats["listeners"]
+            self._listeners_cache = stats.reindex(self.item_ids, fill_value=0).to_numpy()
+        return self._listeners_cache
+
+    @torch.no_grad()
     def _leave_one_out(self, known: list[int], scores: np.ndarray, top: np.ndarray) -> np.ndarray | None:
-        """(len(known), len(top)) score drops when each session artist is left out."""
+        """(len(known), len(top)) score drops of the top artists when each session artist is left out."""
         if len(known) < 2 or len(known) > MAX_LOO or len(top) == 0:
             return None
-        variants = [known[:i] + known[i + 1 :] for i in range(len(known))]
-        loo = self.score_sessions(variants)[:, top]
+        assert self.net is not None
+        pos = self._positions(known)
+        variants = [pos[:i] + pos[i + 1 :] for i in range(len(pos))]
+        cols = torch.from_numpy(np.asarray(top, dtype=np.int64))
+        q = self.net.encode(variants)
+        loo = (q @ self.net.output_weight[cols].T + self.net.out_bias[cols]).numpy()
         return scores[top][None, :] - loo
 
     def explain(self, session: Sequence[int], artist_id: int, score: float) -> tuple[str, list[str]]:
@@ -365,10 +379,21 @@ class TrainingStopped(Exception):
     """Training ended before any epoch completed, so there is no model."""
 
 
-def shared_tags(dataset: "Dataset", a: int, b: int, n: int = 3) -> list[str]:
-    """Top tags the two artists share (by the first artist's tag order)."""
-    tb = {t for t, _ in dataset.top_tags(b, 15)}
-    return [t for t, _ in dataset.top_tags(a, 15) if t in tb][:n]
+def shared_tags(dataset: "Dataset", a: int, b: int, n: int = 3, top: int = 15) -> list[str]:
+    """Names of the top tags the two artists share (in the first artist's tag order)."""
+    m = dataset.artist_tag_matrix
+    ia, ib = (int(i) for i in dataset.artist_index([a, b]))
+    if ia < 0 or ib < 0:
+        return []
+
+    def best(i: int) -> np.ndarray:
+        lo, hi = m.indptr[i], m.indptr[i + 1]
+        cols, counts = m.indices[lo:hi], m.data[lo:hi]
+        return cols[np.lexsort((cols, -counts))[:top]]
+
+    cb = set(best(ib).tolist())
+    shared = [c for c in best(ia).tolist() if c in cb][:n]
+    return [dataset.tag_name(int(dataset.tag_ids[c])) for c in shared]
 
 
 # --------------------------------------------------------------- checkpoints

@@ -71,10 +71,10 @@ class AdagradNesterov(torch.optim.Optimizer):
 
 
 def make_optimizer(net: GRU4RecNet, cfg: RNNConfig) -> torch.optim.Optimizer:
-    """Adam or Adagrad-Nesterov; item embeddings and biases get ``embedding_lr_scale`` × the rate
+    """Adam or Adagrad-Nesterov; item embeddings get ``embedding_lr_scale`` × the rate
     (with a full softmax every artist gets a small gradient at every step, and Adam's normalised
-    steps would make rare artists' embeddings drift)."""
-    item_names = {"item_emb.weight", "out_emb.weight", "out_bias"}
+    steps would make rare artists' embeddings drift away from their co-listening init)."""
+    item_names = {"item_emb.weight", "out_emb.weight"}
     items = [p for n, p in net.named_parameters() if n in item_names]
     rest = [p for n, p in net.named_parameters() if n not in item_names]
     groups = [{"params": rest}, {"params": items, "lr": cfg.learning_rate * cfg.embedding_lr_scale}]
