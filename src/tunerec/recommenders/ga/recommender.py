@@ -177,8 +177,12 @@ class GARecommender(Recommender):
         exclude_known: Iterable[int] = (),
     ) -> GAResult:
         """Evolve lists for ``session`` and pick one for ``discovery`` (default: the model's)."""
-        d = self.discovery if discovery is None else float(min(1.0, max(0.0, discovery)))
         run = self.run(session, k=k, exclude=exclude, tags=tags, seed=seed, exclude_known=exclude_known)
+        return self.choose_list(run, discovery)
+
+    def choose_list(self, run: "GARun", discovery: float | None = None) -> GAResult:
+        """The list of ``run``'s front for ``discovery`` (one run serves any number of settings)."""
+        d = self.discovery if discovery is None else float(min(1.0, max(0.0, discovery)))
         if run.evolution is None:
             return GAResult([], "no candidates", {}, {}, [], -1, 0, 0, time.perf_counter() - run.start, False, run.notes, d)
         pa, pool = run.arrays, run.pool
