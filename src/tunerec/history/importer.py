@@ -16,8 +16,8 @@ import numpy as np
 
 from tunerec.data.errors import DataError
 from tunerec.history.formats import FORMATS, Problems, choose_format
-from tunerec.history.prefetch import prefetch
 from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, MBID, CatalogueMatcher
+from tunerec.history.prefetch import prefetch
 from tunerec.history.sessions import count_stored_sessions
 from tunerec.store import Store, StoreError
 
