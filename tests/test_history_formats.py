@@ -73,7 +73,20 @@ def test_lastfm1k_user_filter_skips_other_users() -> None:
     assert [p[1] for p in plays] == ["Björk"] and problems.skipped == {"other users": 1}
 
 
-@pytest.mark.parametrize("fmt, text", [("lastfm1k", LASTFM * 40), ("listenbrainz", JSONL * 40), ("csv", CSV + CSV.split("\n", 1)[1] * 40)])
+SPOTIFY_40 = spotify_text([spotify_stream(T0 + 60 * i, "Massive Attack", 200_000, f"t{i}") for i in range(40)])
+LB_ARRAY_40 = json.dumps([listenbrainz_listen(T0 + i, "Portishead", f"t{i}") for i in range(40)], indent=1)
+
+
+@pytest.mark.parametrize(
+    "fmt, text",
+    [
+        ("lastfm1k", LASTFM * 40),
+        ("listenbrainz", JSONL * 40),
+        ("listenbrainz", LB_ARRAY_40),
+        ("spotify", SPOTIFY_40),
+        ("csv", CSV + CSV.split("\n", 1)[1] * 40),
+    ],
+)
 def test_parsers_stream_across_tiny_chunks(monkeypatch: pytest.MonkeyPatch, fmt: str, text: str) -> None:
     whole, _ = parse(fmt, text.encode())
     monkeypatch.setattr(formats, "CHUNK", 7)
@@ -180,3 +193,15 @@ def test_prefetch_stops_the_producer_when_the_consumer_stops() -> None:
     it.close()
     n = len(produced)
     assert n <= 5 and not any(t.name == "tunerec-history-parse" for t in threading.enumerate())
+
+
+def test_spotify_array_with_a_broken_element_resyncs_at_the_next_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(formats, "CHUNK", 100)
+    good = [spotify_stream(T0 + 60 * i, "Massive Attack", 200_000, f"t{i}") for i in range(6)]
+    text = spotify_text(good)
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if line == "  {"]
+    lines[starts[2] + 2] = '    "ms_played": 200000 oops,'  # break the third element
+    plays, problems = parse("spotify", "\n".join(lines).encode())
+    assert [p[2] for p in plays] == ["t0", "t1", "t3", "t4", "t5"]
+    assert problems.bad_lines == 1 and problems.first[0] == (starts[2] + 1, "malformed JSON record")
