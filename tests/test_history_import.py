@@ -293,3 +293,14 @@ def test_unknown_lastfm1k_user_is_named(store: Store, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"no plays of user 'user_000001'; the file holds 1 user\(s\): user_000007"):
         import_history(store, f, tiny_matcher(), user="user_000001")
     assert counts(store) == (0, 0, 0)
+
+
+def test_listing_sessions_reads_a_bounded_number_of_plays(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tunerec.history import profile
+
+    plays = [(T0 + 60 * i, "Radiohead" if i % 2 else "Björk", f"t{i}") for i in range(10)]  # one long session
+    import_history(store, write(tmp_path / "p.tsv", lastfm1k_text(plays)), tiny_matcher())
+    assert [s.plays for s in list_history_sessions(store, None, 5)] == [10]
+    monkeypatch.setattr(profile, "MAX_SCAN", 3)
+    (cut,) = list_history_sessions(store, None, 5)
+    assert (cut.plays, cut.start, cut.end) == (3, T0 + 420, T0 + 540)

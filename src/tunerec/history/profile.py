@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 DAY = 86400
 #: How many extra recent sessions to look through for ones with catalogue artists.
 SESSION_LOOKBACK = 20
+#: At most this many plays are read to list recent sessions.
+MAX_SCAN = 50_000
 
 
 def _known_ids(dataset: "Dataset | None") -> set[int] | None:
@@ -38,7 +40,8 @@ def _rows_newest_first(store: "Store", known: set[int] | None) -> Iterator[tuple
 def list_history_sessions(store: "Store", dataset: "Dataset | None" = None, limit: int = 20, gap_seconds: int | None = None) -> list[HistorySession]:
     """The ``limit`` most recent imported listening sessions, newest first. Each has its
     start/end time, the catalogue artists in first-play order with play counts, and the
-    plays of artists not in the catalogue. Reads only as many plays as needed."""
+    plays of artists not in the catalogue. Reads only as many plays as needed, and at
+    most :data:`MAX_SCAN` (the oldest session returned is then cut at that point)."""
     if limit <= 0:
         return []
     gap = history_settings(store).gap_seconds if gap_seconds is None else gap_seconds
@@ -46,7 +49,9 @@ def list_history_sessions(store: "Store", dataset: "Dataset | None" = None, limi
     block: list[tuple[int, int | None, str]] = []
     last = None
     rows = _rows_newest_first(store, _known_ids(dataset))
-    for row in rows:
+    for scanned, row in enumerate(rows):
+        if scanned >= MAX_SCAN:  # merged listeners can form one endless "session"
+            break
         if last is not None and last - row[0] > gap:
             out.append(next(split_sessions(reversed(block), gap)))
             block = []
@@ -54,11 +59,9 @@ def list_history_sessions(store: "Store", dataset: "Dataset | None" = None, limi
                 break
         block.append(row)
         last = row[0]
-    else:
-        if block:
-            out.append(next(split_sessions(reversed(block), gap)))
-    if hasattr(rows, "close"):
-        rows.close()
+    if block and len(out) < limit:
+        out.append(next(split_sessions(reversed(block), gap)))
+    rows.close()
     return out[:limit]
 
 
