@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
+import numpy as np
+
 from tunerec.history.sessions import HistorySession, split_sessions
 from tunerec.history.settings import history_settings
 from tunerec.recommenders.base import Context
@@ -18,6 +20,7 @@ DAY = 86400
 SESSION_LOOKBACK = 20
 #: At most this many plays are read to list recent sessions.
 MAX_SCAN = 50_000
+PROFILE_CHUNK = 100_000
 
 
 def _known_ids(dataset: "Dataset | None") -> set[int] | None:
@@ -72,20 +75,25 @@ def build_profile(store: "Store", dataset: "Dataset | None" = None, half_life_da
     half = history_settings(store).half_life_days if half_life_days is None else float(half_life_days)
     if half <= 0:
         raise ValueError("half_life_days must be > 0")
-    rows = store.conn.execute(
-        "SELECT a.artist_id, p.ts / ?, COUNT(*) FROM history_plays p JOIN history_artists a ON a.id = p.name_id "
-        "WHERE a.artist_id IS NOT NULL GROUP BY 1, 2",
-        (DAY,),
-    ).fetchall()
-    if not rows:
+    conn = store.conn
+    newest = conn.execute("SELECT MAX(ts) FROM history_plays").fetchone()[0]
+    if newest is None:
         return {}
-    newest = store.conn.execute("SELECT MAX(ts) FROM history_plays").fetchone()[0] // DAY
+    newest_day = newest // DAY
+    matched = dict(conn.execute("SELECT id, artist_id FROM history_artists WHERE artist_id IS NOT NULL"))
+    if not matched:
+        return {}
+    # weights per name id, summed in chunks with numpy (one pass over the plays, constant memory)
+    weights = np.zeros(max(matched) + 1, dtype=np.float64)
+    cur = conn.execute("SELECT ts, name_id FROM history_plays WHERE name_id <= ?", (len(weights) - 1,))
+    while chunk := cur.fetchmany(PROFILE_CHUNK):
+        ts, nid = np.array(chunk, dtype=np.int64).T
+        weights += np.bincount(nid, weights=0.5 ** ((newest_day - ts // DAY) / half), minlength=len(weights))
     known = _known_ids(dataset)
     profile: dict[int, float] = {}
-    for aid, day, n in rows:
-        if known is not None and aid not in known:
-            continue
-        profile[aid] = profile.get(aid, 0.0) + n * 0.5 ** ((newest - day) / half)
+    for nid, aid in matched.items():
+        if weights[nid] > 0 and (known is None or aid in known):
+            profile[aid] = profile.get(aid, 0.0) + float(weights[nid])
     return dict(sorted(profile.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
