@@ -383,7 +383,8 @@ class TunerecApp(App[None]):
         self.refresh_saved()
         self.refresh_examples()
         self.schedule_recs(now=True)
-        self.query_one("#artists", ArtistTable).focus()
+        if not isinstance(self.focused, Input):  # never steal focus from someone already typing
+            self.query_one("#artists", ArtistTable).focus()
         if self.autotrain:
             self.check_autotrain()
 
@@ -422,7 +423,7 @@ class TunerecApp(App[None]):
         self.query_one("#artists", ArtistTable).show_rows(rows[:BROWSE_PAGE])
         sort = self.sort if (self.sort != "match" or self.query_text or self.tag_filter) else "listeners"
         tag = f"tag: [b]{self.tag_filter}[/b] (t)" if self.tag_filter else "tag: any (t)"
-        n = f"{len(rows)}{'+' if len(rows) == BROWSE_LIMIT else ''} artists"
+        n = f"{len(rows)}{'+' if len(rows) == BROWSE_LIMIT else ''} artist{'' if len(rows) == 1 else 's'}"
         self.query_one("#browse-filter", Static).update(f"{n} · sort: [b]{sort}[/b] (s) · {tag}", layout=False)
         self.show_detail(rows[0].artist_id if rows else None)
 
@@ -466,7 +467,8 @@ class TunerecApp(App[None]):
 
     def action_search(self) -> None:
         self.action_view("browse")
-        self.query_one("#search", Input).focus()
+        # focus now, not after the next refresh: keys typed right after "/" belong to the search
+        self.screen.set_focus(self.query_one("#search", Input))
 
     def action_tag_filter(self) -> None:
         if self.browser is None:
@@ -583,7 +585,7 @@ class TunerecApp(App[None]):
 
     def action_tag_session(self) -> None:
         self.action_view("sessions")
-        self.query_one("#tag-input", Input).focus()
+        self.screen.set_focus(self.query_one("#tag-input", Input))
 
     @on(Input.Submitted, "#tag-input")
     def tag_submitted(self, event: Input.Submitted) -> None:
@@ -1134,7 +1136,7 @@ class TunerecApp(App[None]):
             return
         pane = self.query_one(f"TabPane#{view}")
         if self.focused is None or pane not in self.focused.ancestors_with_self:
-            self.query_one(target).focus()
+            self.screen.set_focus(self.query_one(target))
 
     def help_rows(self) -> list[HelpRow]:
         rows: list[HelpRow] = []
