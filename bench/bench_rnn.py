@@ -6,7 +6,7 @@ Training uses the default config (or --config FILE) on the protocol's train user
 --reuse, a model cached by ``tunerec eval --models rnn`` / ``tunerec train rnn`` for the
 same split, seed and config is loaded instead (then no training figures are printed).
 
-Usage: nice .venv/bin/python bench/bench_rnn.py [--seed 42] [--config FILE] [--reuse] [--json PATH]
+Usage: nice .venv/bin/python bench/bench_rnn.py [--seed 42] [--config FILE] [--reuse | --model PATH] [--json PATH]
 The CPU may be shared: the script prints the load average next to the timings.
 """
 
@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--config", metavar="FILE")
     ap.add_argument("--reuse", action="store_true", help="use a cached model for this split/seed/config when there is one")
+    ap.add_argument("--model", metavar="PATH", help="evaluate this model file (trained on the split's train users) instead of training")
     ap.add_argument("--sessions", type=int, default=100, help="10-artist sessions timed for latency")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args()
@@ -55,9 +56,14 @@ def main() -> None:
     split = make_split(ds, args.seed)
     out: dict = {"seed": args.seed, "config": cfg.to_dict(), "load_avg_start": os.getloadavg()[0]}
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    model = RNNRecommender(cfg, seed=args.seed, cache=args.reuse)
     t0 = time.perf_counter()
-    model.fit(split.train)
+    if args.model:
+        model = RNNRecommender.load(args.model, split.train)
+        if model.header.get("users_sha256") != __import__("tunerec.recommenders.rnn.recommender", fromlist=["users_hash"]).users_hash(split.train):
+            raise SystemExit(f"{args.model} was not trained on the train users of seed {args.seed}")
+    else:
+        model = RNNRecommender(cfg, seed=args.seed, cache=args.reuse)
+        model.fit(split.train)
     fit_s = time.perf_counter() - t0
     tr = model.header["training"]
     hist = tr["history"]

@@ -44,6 +44,7 @@ class RNNConfig:
     pooling: str = "mean"  # "mean": add the mean input embedding of the session to the output
     dropout_embedding: float = 0.0
     dropout_hidden: float = 0.3
+    dropout_item: float = 0.0  # share of the session's artists left out of the pooled mean while training
     init: str = "svd"  # "svd": item embeddings from the train co-listening matrix
     init_scale: float = 4.0  # root-mean-square row norm of the SVD embeddings
     # loss
@@ -83,6 +84,7 @@ class RNNConfig:
             ("num_layers", self.num_layers >= 1, "at least 1"),
             ("dropout_embedding", 0.0 <= self.dropout_embedding < 1.0, "in [0, 1)"),
             ("dropout_hidden", 0.0 <= self.dropout_hidden < 1.0, "in [0, 1)"),
+            ("dropout_item", 0.0 <= self.dropout_item < 1.0, "in [0, 1)"),
             ("init_scale", self.init_scale > 0, "positive"),
             ("n_sample", self.n_sample >= 0, "at least 0"),
             ("sample_block", self.sample_block >= 1, "at least 1"),

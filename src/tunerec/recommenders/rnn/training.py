@@ -301,9 +301,15 @@ class Trainer:
             pn = pooled_n[slots]
             ps[reset] = 0.0
             pn[reset] = 0.0
-            pn = pn + 1.0
-            total = ps + e.float()
-            pooled = total / pn
+            e32 = e.float()
+            if cfg.dropout_item > 0:  # leave whole artists out of the pooled context
+                keep = (torch.rand(len(e32), 1) >= cfg.dropout_item).float()
+                e32 = e32 * keep
+                pn = pn + keep
+            else:
+                pn = pn + 1.0
+            total = ps + e32
+            pooled = total / pn.clamp(min=1.0)
             pooled_sum[slots] = total.detach()
             pooled_n[slots] = pn
         q = net.output_vector(out, pooled)
