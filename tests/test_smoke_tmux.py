@@ -73,6 +73,7 @@ def test_search_add_and_see_recommendations(tmp_path: Path, tunerec_home: Path) 
     try:
         wait_for(name, lambda t: "1 Browse" in t and "artists · sort" in t, "the app with its artist list")
         tmux("send-keys", "-t", name, "/")
+        time.sleep(0.3)  # a person's pause between "/" and the query
         tmux("send-keys", "-t", name, "-l", "radiohead")
         wait_for(name, lambda t: "Radiohead" in t and "1 artist ·" in t, "the search result")
         tmux("send-keys", "-t", name, "Enter")
