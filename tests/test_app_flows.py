@@ -570,3 +570,30 @@ def test_first_frame_does_not_import_torch(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+async def test_imported_history_is_a_session_source(dataset, tmp_path: Path) -> None:  # noqa: ANN001
+    """Sessions from the imported listening history appear beside the examples and open as sessions."""
+    from tunerec.history import CatalogueMatcher, import_history
+
+    csv_path = tmp_path / "plays.csv"
+    rows = ["timestamp,artist,track"]
+    for i, name in enumerate(["Radiohead", "Muse", "Björk", "Radiohead"]):
+        rows.append(f"2024-03-0{1 + i // 3}T20:{10 * (i % 3):02d}:00Z,{name},song {i}")
+    csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    store = open_store()
+    import_history(store, csv_path, CatalogueMatcher.from_dataset(dataset), "csv")
+    app = make_app(dataset)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert app.history_sessions and app.personal is not None
+        await pilot.press("2")
+        lst = app.query_one("#example-list")
+        labels = [str(o.prompt) for o in lst.options]
+        assert labels[0].startswith("♪ my listening") and len(labels) == len(app.history_sessions) + len(app.examples)
+        lst.focus()
+        lst.highlighted = 0
+        await pilot.press("enter")
+        first = app.history_sessions[0]
+        assert app.editor.artists == list(first.artist_ids)
+        assert open_store().get_session(app.editor.session_id).source == "history"
