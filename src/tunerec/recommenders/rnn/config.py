@@ -67,7 +67,7 @@ class RNNConfig:
     weight_decay: float = 0.0
     batch_size: int = 256
     epochs: int = 4
-    patience: int = 2
+    patience: int = 1
     val_frac: float = 0.1  # share of the training users held out to pick the best epoch
     grad_clip: float = 5.0
     bf16: bool = True  # bfloat16 matrix products while training (inference is float32)
