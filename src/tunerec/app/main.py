@@ -927,6 +927,7 @@ class TunerecApp(App[None]):
         job = TrainJob(self.train_argv(req), default_log_path(req.model))
         self.train_job = job
         self.train_model = req.model
+        self.train_for_app = req.all_users
         self.train_status = "starting…"
         self.set_status(f"{req.model.upper()} training: starting… (X cancels)", busy=True)
         self.refresh_bindings()
@@ -978,6 +979,9 @@ class TunerecApp(App[None]):
         if event.cancelled and not event.saved:
             self.set_status("")
             self.notify(f"{model.upper()} training cancelled — the previous model (if any) is kept", timeout=4)
+        elif event.returncode == 0 and not event.error and not getattr(self, "train_for_app", True):
+            self.set_status("")
+            self.notify(f"{model.upper()} trained on the protocol's train users (for `tunerec eval`); the app's model is unchanged", timeout=6)
         elif event.returncode == 0 and not event.error:
             self.set_status("")
             if self.models is not None:
