@@ -597,3 +597,54 @@ async def test_imported_history_is_a_session_source(dataset, tmp_path: Path) -> 
         first = app.history_sessions[0]
         assert app.editor.artists == list(first.artist_ids)
         assert open_store().get_session(app.editor.session_id).source == "history"
+
+
+async def test_ga_requests_do_not_pile_up(dataset) -> None:  # noqa: ANN001
+    """Rapid discovery changes run one GA at a time; the newest setting is computed last."""
+    if not ga_available(dataset):
+        pytest.skip("the GA recommender is not in this build yet")
+    app = make_app(dataset, model_factory=shared_factory({"rnn": "iknn_sessions"}), ga_deadline=0.4)
+    running = {"now": 0, "most": 0, "calls": 0}
+    lock = threading.Lock()
+    original = app._rec_job
+
+    def counted(pane, *args):  # noqa: ANN001, ANN002, ANN202
+        if pane != "ga":
+            return original(pane, *args)
+        with lock:
+            running["now"] += 1
+            running["calls"] += 1
+            running["most"] = max(running["most"], running["now"])
+        try:
+            return original(pane, *args)
+        finally:
+            with lock:
+                running["now"] -= 1
+
+    app._rec_job = counted  # type: ignore[method-assign]
+    asked: list[float] = []
+    original_ctx = app.rec_context
+
+    def ctx():  # noqa: ANN202
+        c = original_ctx()
+        asked.append(c.discovery)
+        return c
+
+    app.rec_context = ctx  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await add_by_search(pilot, "radiohead")
+        await settle(pilot, app)
+        calls = running["calls"]
+        for _ in range(6):
+            await pilot.press("right_square_bracket")
+        await pilot.pause(0.2)
+        for _ in range(3):
+            await pilot.press("left_square_bracket")
+            await pilot.pause(0.02)
+        await settle(pilot, app)
+        assert running["most"] == 1  # never two GA runs at once
+        assert 1 <= running["calls"] - calls <= 9
+        assert app.discovery == pytest.approx(0.6)
+        assert asked[-1] == pytest.approx(0.6)  # the newest setting was computed last
+        assert app.pane_state["ga"] == "ok" and len(app.pane_recs["ga"]) == app.k

@@ -211,6 +211,8 @@ class TunerecApp(App[None]):
         self.detail_for: int | None = None
         self._frozen_after: set[str] = set()
         self.pane_seconds: dict[str, float] = {"rnn": 0.0, "ga": 0.0}
+        self._inflight: dict[str, bool] = {}
+        self._rerun: set[str] = set()
         self.tag_filter: str | None = None
         self.sort = "match"
         self.discovery = float(DEFAULTS["discovery"])
@@ -752,7 +754,13 @@ class TunerecApp(App[None]):
     def recs_busy(self) -> bool:
         """True while a pane update is scheduled or computing."""
         running = any(w.group.startswith("rec-") and not w.is_finished for w in self.workers)
-        return running or getattr(self, "_recs_waiting", False) or any(self.pane_gen[p] == 0 for p in ("rnn", "ga"))
+        return (
+            running
+            or bool(self._rerun)
+            or any(self._inflight.values())
+            or getattr(self, "_recs_waiting", False)
+            or any(self.pane_gen[p] == 0 for p in ("rnn", "ga"))
+        )
 
     def rec_context(self) -> "Context":
         from tunerec.recommenders.base import Context
@@ -779,6 +787,13 @@ class TunerecApp(App[None]):
         session = self.editor.artists
         blocked = self.store.blocked() if self.store else set()
         for pane in panes:
+            if self._inflight.get(pane):
+                # single flight: a running GA cannot be interrupted, so the newest request
+                # waits for it instead of piling up threads; the stale result is dropped
+                self.pane_gen[pane] += 1
+                self._rerun.add(pane)
+                continue
+            self._inflight[pane] = True
             self.pane_gen[pane] += 1
             gen = self.pane_gen[pane]
             p = self.query_one(f"#pane-{pane}", RecPane)
@@ -1212,6 +1227,14 @@ class TunerecApp(App[None]):
             self.query_one("#artists", ArtistTable).focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        group = event.worker.group
+        if group.startswith("rec-") and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            pane = group[4:]
+            self._inflight[pane] = False
+            if pane in self._rerun:
+                self._rerun.discard(pane)
+                self._pending_panes = set(getattr(self, "_pending_panes", set())) | {pane}
+                self.start_recs()
         if event.state == WorkerState.ERROR:
             self.notify(f"{event.worker.name} failed: {event.worker.error}", title="Background task failed", severity="error", timeout=10)
 
