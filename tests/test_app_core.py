@@ -280,3 +280,14 @@ def test_eval_cache_reads_tunerec_eval_json(tunerec_home: Path) -> None:
     (folder / "latest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(EvalCacheError, match="latest.json"):
         load_eval()
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["tunerec.sessions", "tunerec.browse", "tunerec.listinfo", "tunerec.export", "tunerec.trainjob", "tunerec.evalcache", "tunerec.app.recs"],
+)
+def test_app_core_helpers_are_ui_and_torch_free(module: str) -> None:
+    code = f"import sys, importlib; importlib.import_module({module!r}); print(' '.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = {m.split(".")[0] for m in out.split()}
+    assert not loaded & {"textual", "rich", "torch"}, f"{module} imports {loaded & {'textual', 'rich', 'torch'}}"

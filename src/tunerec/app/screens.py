@@ -140,21 +140,21 @@ class RetrainRequest:
 class RetrainDialog(ModalScreen[RetrainRequest | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "start", "Start")]
 
-    def __init__(self, models: Sequence[str] = ("rnn",), epochs: int = 10, minutes: float = 5.0) -> None:
+    def __init__(self, models: Sequence[str] = ("rnn",), epochs: int | None = None, minutes: float | None = None) -> None:
         super().__init__()
         self.models = list(models)
         self.epochs = epochs
         self.minutes = minutes
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="retrain-box"):
+        with VerticalScroll(classes="dialog", id="retrain-box"):
             yield Static("[b]Retrain a model in the background[/b]")
             yield Label("model")
             yield Select([(m.upper(), m) for m in self.models], value=self.models[0], allow_blank=False, id="retrain-model")
-            yield Label("epochs")
-            yield Input(str(self.epochs), type="integer", id="retrain-epochs")
-            yield Label("time budget (minutes, empty: none)")
-            yield Input(f"{self.minutes:g}", type="number", id="retrain-minutes")
+            yield Label("epochs (empty: the model's default)")
+            yield Input("" if self.epochs is None else str(self.epochs), type="integer", placeholder="default", id="retrain-epochs")
+            yield Label("time budget in minutes (empty: none; the best finished epoch is kept)")
+            yield Input("" if self.minutes is None else f"{self.minutes:g}", type="number", placeholder="none", id="retrain-minutes")
             with RadioSet(id="retrain-users"):
                 yield RadioButton("all users (for the app)", value=True, id="users-all")
                 yield RadioButton("protocol train users only", id="users-train")
@@ -213,7 +213,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         self.fmt = "m3u"
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="export-box"):
+        with VerticalScroll(classes="dialog", id="export-box"):
             yield Static("[b]Export a list[/b]")
             yield Label("what")
             yield Select([(label, key) for key, label in self.sources], value=self.source, allow_blank=False, id="export-source")
