@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from typing import Any
 
@@ -130,28 +131,31 @@ class Replay:
         return self.lists[tuple(int(a) for a in session)][:k]
 
 
-def shared_runs(ga: GARecommender, split: Any, d_values: list[float], max_sessions: int | None) -> tuple[dict[float, Replay], np.ndarray, int]:
+def shared_runs(
+    ga: GARecommender, split: Any, d_values: list[float], max_sessions: int | None
+) -> tuple[dict[float, Replay], np.ndarray, int, np.ndarray]:
     """One GA run per list-task session, a list chosen from its front for every d (the same
     lists ``GARecommender(discovery=d).recommend`` returns, at the cost of one run).
-    Returns the replays, the wall time per list (run + choice for the first d) and the
-    number of runs the deadline stopped."""
+    Returns the replays, the wall time per list (run + choice for the first d), the
+    number of runs the deadline stopped and the CPU time per list."""
     given, _ = list_cases(split)
     chosen = sample_events(len(given), max_sessions, split.seed)
     if chosen is not None:
         given = [given[j] for j in chosen]
     lists: dict[float, dict[tuple[int, ...], list[Any]]] = {d: {} for d in d_values}
-    times, stops = [], 0
+    times, cpu, stops = [], [], 0
     for g in given:
         key = tuple(int(a) for a in g)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         run = ga.run(list(g), k=20, exclude=list(g))
         for i, d in enumerate(d_values):
             lists[d][key] = ga.choose_list(run, d).recommendations
             if i == 0:
                 times.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
         stops += int(run.evolution is not None and run.evolution.stopped_by_deadline)
     replays = {d: Replay(f"ga d={d:g}", split.train, lists[d]) for d in d_values}
-    return replays, np.array(times), stops
+    return replays, np.array(times), stops, np.array(cpu)
 
 
 def main() -> None:
@@ -163,6 +167,7 @@ def main() -> None:
     ap.add_argument("--deadline", type=float, default=None, help="deadline of the GA in the list-task table (default none)")
     ap.add_argument("--latency-sessions", type=int, default=300, help="sessions of the latency pass with the 0.3 s deadline")
     ap.add_argument("--hybrid", action="store_true", help="also the GA over the RNN (trains or loads the cached eval RNN)")
+    ap.add_argument("--hybrid-ds", default="0,0.5,1", help="discovery settings of the hybrid GA")
     ap.add_argument("--hv-sessions", type=int, default=200)
     ap.add_argument("--skip-list", action="store_true")
     ap.add_argument("--json", default=None, metavar="PATH")
@@ -170,8 +175,6 @@ def main() -> None:
 
     ds = load_dataset()
     split = make_split(ds, args.seed)
-    import os
-
     out: dict[str, Any] = {"seed": args.seed, "deadline": args.deadline, "load_average": os.getloadavg(), "list": {}, "latency": {}}
     t0 = time.perf_counter()
     knn = ItemKNN("both").fit(split.train)
@@ -200,7 +203,7 @@ def main() -> None:
         if d_values:
             ga = GARecommender(source=knn, deadline=args.deadline, seed=args.seed).fit(split.train)
             t = time.perf_counter()
-            replays, times, stops = shared_runs(ga, split, d_values, args.max)
+            replays, times, stops, cpu = shared_runs(ga, split, d_values, args.max)
             shared_s = time.perf_counter() - t
             print(f"GA runs: {len(times)} sessions in {shared_s:.0f}s (one run serves every d); deadline stops {stops}", flush=True)
             out["ga_runs_s"] = shared_s
@@ -209,10 +212,16 @@ def main() -> None:
                 "p95_ms": 1000 * float(np.percentile(times, 95)),
                 "max_ms": 1000 * float(times.max()),
                 "n": len(times),
+                "cpu_p50_ms": 1000 * float(np.percentile(cpu, 50)),
+                "cpu_p95_ms": 1000 * float(np.percentile(cpu, 95)),
                 "deadline": args.deadline,
                 "deadline_stops": stops,
             }
-            print(f"{'':14s} latency p50 {1000 * np.percentile(times, 50):.0f} ms, p95 {1000 * np.percentile(times, 95):.0f} ms over {len(times)} lists", flush=True)
+            print(
+                f"{'':14s} latency p50 {1000 * np.percentile(times, 50):.0f} ms, p95 {1000 * np.percentile(times, 95):.0f} ms "
+                f"(CPU p50 {1000 * np.percentile(cpu, 50):.0f} ms, p95 {1000 * np.percentile(cpu, 95):.0f} ms) over {len(times)} lists",
+                flush=True,
+            )
             for d in d_values:
                 report(f"ga d={d:g}", replays[d])
         for lam in [float(x) for x in args.mmr.split(",") if x]:
@@ -225,8 +234,15 @@ def main() -> None:
             rnn.fit(split.train)
             print(f"rnn ready in {time.perf_counter() - t:.0f}s", flush=True)
             report("rnn", rnn)
-            hyb = GARecommender(source=rnn, colisten=knn, discovery=0.5, deadline=args.deadline, seed=args.seed, name="ga_hybrid").fit(split.train)
-            report("ga_hybrid d=0.5", hyb)
+            hyb = GARecommender(source=rnn, colisten=knn, deadline=args.deadline, seed=args.seed, name="ga_hybrid").fit(split.train)
+            hd = [float(x) for x in args.hybrid_ds.split(",") if x]
+            t = time.perf_counter()
+            replays, times, stops, cpu = shared_runs(hyb, split, hd, args.max)
+            print(f"GA hybrid runs: {len(times)} sessions in {time.perf_counter() - t:.0f}s; p50 {1000 * np.percentile(times, 50):.0f} ms, p95 {1000 * np.percentile(times, 95):.0f} ms; deadline stops {stops}", flush=True)
+            out["latency"]["ga_hybrid (list-task runs)"] = {"p50_ms": 1000 * float(np.percentile(times, 50)), "p95_ms": 1000 * float(np.percentile(times, 95)), "n": len(times)}
+            for d in hd:
+                replays[d].name = f"ga_hybrid d={d:g}"
+                report(f"ga_hybrid d={d:g}", replays[d])
         base = out["list"]["iknn_both"]
         print("relative to iknn_both (recall ratio, ILD change, novelty change):")
         for name, r in out["list"].items():
@@ -242,17 +258,27 @@ def main() -> None:
         sessions = [given[j] for j in pick] if pick is not None else given
         ga.recommend(sessions[0], k=20, exclude=sessions[0])  # warm-up
         ga.deadline_hits = 0
-        times = []
+        times, cpu = [], []
         for g in sessions:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             ga.recommend(g, k=20, exclude=g)
             times.append(time.perf_counter() - t)
-        ts = np.array(times)
-        lat = {"p50_ms": 1000 * float(np.percentile(ts, 50)), "p95_ms": 1000 * float(np.percentile(ts, 95)), "max_ms": 1000 * float(ts.max()), "n": len(ts), "deadline_stops": ga.deadline_hits}
+            cpu.append(time.process_time() - c)
+        ts, cs = np.array(times), np.array(cpu)
+        lat = {
+            "p50_ms": 1000 * float(np.percentile(ts, 50)),
+            "p95_ms": 1000 * float(np.percentile(ts, 95)),
+            "max_ms": 1000 * float(ts.max()),
+            "cpu_p50_ms": 1000 * float(np.percentile(cs, 50)),
+            "cpu_p95_ms": 1000 * float(np.percentile(cs, 95)),
+            "n": len(ts),
+            "deadline_stops": ga.deadline_hits,
+        }
         out["latency"]["ga d=0.5 deadline 0.3s"] = lat
         print(
             f"latency with the 0.3 s deadline over {lat['n']} test sessions: p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms, "
-            f"max {lat['max_ms']:.0f} ms; deadline stopped {lat['deadline_stops']} runs",
+            f"max {lat['max_ms']:.0f} ms (CPU time p50 {lat['cpu_p50_ms']:.0f} ms, p95 {lat['cpu_p95_ms']:.0f} ms); "
+            f"deadline stopped {lat['deadline_stops']} runs; load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
 
