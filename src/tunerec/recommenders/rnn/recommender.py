@@ -260,7 +260,7 @@ class RNNRecommender(Recommender):
         notes = self.session_notes(session, known)
         drops = self._leave_one_out(known, scores, top)
         listeners = self._listeners()
-        names = {a: self.dataset.artist_name(a) for a in known}
+        names = self._artist_names(known)
         recs = []
         for j, i in enumerate(top):
             a = int(self.item_ids[i])
@@ -272,7 +272,7 @@ class RNNRecommender(Recommender):
             d = int(np.argmax(col))
             driver = known[d]
             parts = [f"because of {names[driver]}"]
-            tags = shared_tags(self.dataset, a, driver)
+            tags = shared_tags(self.dataset, a, driver, tag_names=self._tag_names())
             if tags:
                 parts.append("shares " + ", ".join(tags))
             parts.append(pop_line)
@@ -282,6 +282,21 @@ class RNNRecommender(Recommender):
                 details.append("score drop without: " + ", ".join(f"{names[known[o]]} ({col[o]:+.2f})" for o in order))
             recs.append(Recommendation(a, float(scores[i]), " · ".join(parts), tuple(details) + tuple(notes)))
         return recs
+
+    def _artist_names(self, artist_ids: list[int]) -> dict[int, str]:
+        """Names of catalogue artists, looked up together (much faster than one by one)."""
+        assert self.dataset is not None
+        if getattr(self, "_names_cache", None) is None:
+            self._names_cache = self.dataset.artists["name"].to_numpy()
+        pos = self.dataset.artist_index(artist_ids)
+        return {a: (str(self._names_cache[p]) if p >= 0 else self.dataset.artist_name(a)) for a, p in zip(artist_ids, pos)}
+
+    def _tag_names(self) -> np.ndarray:
+        """Tag names in ``dataset.tag_ids`` order (cached)."""
+        assert self.dataset is not None
+        if getattr(self, "_tag_names_cache", None) is None:
+            self._tag_names_cache = self.dataset.tags["name"].reindex(self.dataset.tag_ids).to_numpy()
+        return self._tag_names_cache
 
     def _listeners(self) -> np.ndarray:
         """Listeners per vocabulary artist (cached)."""
@@ -379,8 +394,9 @@ class TrainingStopped(Exception):
     """Training ended before any epoch completed, so there is no model."""
 
 
-def shared_tags(dataset: "Dataset", a: int, b: int, n: int = 3, top: int = 15) -> list[str]:
-    """Names of the top tags the two artists share (in the first artist's tag order)."""
+def shared_tags(dataset: "Dataset", a: int, b: int, n: int = 3, top: int = 15, tag_names: np.ndarray | None = None) -> list[str]:
+    """Names of the top tags the two artists share (in the first artist's tag order);
+    ``tag_names``: the names in ``dataset.tag_ids`` order (faster than looking each one up)."""
     m = dataset.artist_tag_matrix
     ia, ib = (int(i) for i in dataset.artist_index([a, b]))
     if ia < 0 or ib < 0:
@@ -393,6 +409,8 @@ def shared_tags(dataset: "Dataset", a: int, b: int, n: int = 3, top: int = 15) -
 
     cb = set(best(ib).tolist())
     shared = [c for c in best(ia).tolist() if c in cb][:n]
+    if tag_names is not None:
+        return [str(tag_names[c]) for c in shared]
     return [dataset.tag_name(int(dataset.tag_ids[c])) for c in shared]
 
 
