@@ -291,3 +291,15 @@ def test_app_core_helpers_are_ui_and_torch_free(module: str) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     loaded = {m.split(".")[0] for m in out.split()}
     assert not loaded & {"textual", "rich", "torch"}, f"{module} imports {loaded & {'textual', 'rich', 'torch'}}"
+
+
+def test_save_eval_merges_models_of_the_same_split(tmp_path) -> None:
+    from tunerec.evalcache import save_eval
+
+    base = {"protocol": "hetrec-sessions-v2", "seed": 42, "n_items": 10, "n_test_events": 5}
+    save_eval({**base, "results": {"pop": {"next": {"recall@20": 0.1}}}}, tmp_path)
+    save_eval({**base, "results": {"rnn": {"next": {"recall@20": 0.2}}}}, tmp_path)
+    table = load_eval(tmp_path)
+    assert [name for name, _ in table.rows] == ["pop", "rnn"]
+    save_eval({**base, "seed": 7, "results": {"sknn": {"next": {"recall@20": 0.3}}}}, tmp_path)
+    assert [name for name, _ in load_eval(tmp_path).rows] == ["sknn"]  # another split replaces

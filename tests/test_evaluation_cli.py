@@ -58,6 +58,16 @@ def test_eval_list_task_only_and_sampling(capsys, tiny_data: Path, tmp_path: Pat
     assert code == 0 and "sampled 2" in out
 
 
+def test_full_eval_is_cached_for_the_app_and_sampled_is_not(capsys, tiny_data: Path, tunerec_home: Path) -> None:
+    from tunerec.evalcache import load_eval
+
+    assert run(capsys, "eval", "--data", str(tiny_data), "--models", "pop", "--max-events", "2")[0] == 0
+    assert load_eval() is None  # a sampled run never reaches the compare view
+    assert run(capsys, "eval", "--data", str(tiny_data), "--models", "pop")[0] == 0
+    assert run(capsys, "eval", "--data", str(tiny_data), "--models", "tags")[0] == 0
+    assert [name for name, _ in load_eval().rows] == ["pop", "tags"]
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

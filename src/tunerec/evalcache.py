@@ -59,6 +59,27 @@ def find_eval_file(folder: Path | None = None) -> Path | None:
     return files[0] if files else None
 
 
+def save_eval(doc: dict[str, Any], folder: Path | None = None) -> Path:
+    """Merge a ``tunerec eval`` document into ``latest.json`` (atomically).
+
+    Results of the same protocol, seed and vocabulary are merged model by model (a
+    model evaluated again replaces its old row); anything else replaces the file.
+    """
+    from tunerec.atomic import atomic_write_text
+
+    path = (folder or eval_dir()) / "latest.json"
+    merged = dict(doc)
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        old = None
+    same = ("protocol", "seed", "n_items", "n_test_events")
+    if isinstance(old, dict) and isinstance(old.get("results"), dict) and all(old.get(k) == doc.get(k) for k in same):
+        merged["results"] = {**old["results"], **doc["results"]}
+    atomic_write_text(path, json.dumps(merged, indent=2) + "\n")
+    return path
+
+
 def load_eval(folder: Path | None = None) -> EvalTable | None:
     """The cached evaluation (None when there is none); raises :class:`EvalCacheError`."""
     path = find_eval_file(folder)

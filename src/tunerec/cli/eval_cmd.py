@@ -108,6 +108,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     doc = results_json(split, results)
     if args.json:
         atomic_write_text(args.json, json.dumps(doc, indent=2) + "\n")
+    if not any(isinstance(t, dict) and t.get("sampled") for r in results.values() for t in r.values()):
+        from tunerec.evalcache import save_eval
+
+        save_eval(doc)  # the app's compare view reads it
     print_tables(doc, tasks, time.perf_counter() - t_start)
     if args.json:
         console().print(f"wrote {args.json}", highlight=False)
