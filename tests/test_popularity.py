@@ -56,3 +56,12 @@ def test_top_k_breaks_ties_by_index_and_skips_minus_inf() -> None:
     s = np.array([1.0, 3.0, 3.0, -np.inf, 2.0])
     assert top_k(s, 3).tolist() == [1, 2, 4]
     assert top_k(s, 10).tolist() == [1, 2, 4, 0]
+
+
+def test_top_k_ties_at_the_cut_go_to_the_lower_index() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        s = rng.integers(0, 4, size=50).astype(float)
+        k = int(rng.integers(1, 50))
+        expected = sorted(range(50), key=lambda i: (-s[i], i))[:k]
+        assert top_k(s, k).tolist() == expected

@@ -134,8 +134,11 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     if len(finite) == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64)
     k = min(k, len(finite))
-    part = finite[np.argpartition(-scores[finite], k - 1)[:k]]
-    return part[np.lexsort((part, -scores[part]))]
+    vals = scores[finite]
+    kth = vals[np.argpartition(-vals, k - 1)[k - 1]]  # the k-th best value
+    above, tied = finite[vals > kth], finite[vals == kth]  # ``finite`` is ascending
+    chosen = np.concatenate([above, tied[: k - len(above)]])
+    return chosen[np.lexsort((chosen, -scores[chosen]))]
 
 
 def human_count(n: int) -> str:
