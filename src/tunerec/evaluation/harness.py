@@ -18,6 +18,7 @@ import numpy as np
 
 from tunerec.evaluation import metrics
 from tunerec.evaluation.protocol import PROTOCOL, Split
+from tunerec.recommenders.base import top_k
 
 if TYPE_CHECKING:
     from tunerec.recommenders.base import Recommender
@@ -195,7 +196,7 @@ def _evaluate_list(model: "Recommender", split: Split, max_sessions: int | None,
                 row = scores[r]
                 gp = split.vocab_index(gi)
                 row[gp[gp >= 0]] = -np.inf
-                lists.append(_top(row, k))
+                lists.append(top_k(row, k))
             if progress:
                 progress(len(lists), len(given))
     else:
@@ -222,19 +223,6 @@ def _evaluate_list(model: "Recommender", split: Split, max_sessions: int | None,
         "n_sessions": len(lists),
         "sampled": chosen is not None,
     }
-
-
-def _top(row: np.ndarray, k: int) -> np.ndarray:
-    """The k best finite entries, best first, ties to the lower index."""
-    finite = np.flatnonzero(np.isfinite(row))
-    if len(finite) == 0:
-        return np.zeros(0, np.int64)
-    k = min(k, len(finite))
-    part = finite[np.argpartition(-row[finite], k - 1)[:k]] if k < len(finite) else finite
-    # include every entry tied with the k-th so the lower index wins the tie
-    kth = row[part].min()
-    cand = finite[row[finite] >= kth]
-    return cand[np.lexsort((cand, -row[cand]))][:k]
 
 
 # ------------------------------------------------------------------- reporting
