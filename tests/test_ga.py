@@ -160,6 +160,22 @@ def test_deadline_is_respected(dataset: Dataset, knn: ItemKNN, session: list[int
     assert len(r.recommendations) == 20
 
 
+def test_should_stop_cancels_between_generations(dataset: Dataset, knn: ItemKNN, session: list[int]) -> None:
+    from tunerec.recommenders.base import Context
+
+    ga = GARecommender(source=knn, deadline=None, config=GAConfig(max_generations=100_000)).fit(dataset)
+    asked = []
+
+    def stop_after_three() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    r = ga.build(session, should_stop=stop_after_three)
+    assert r.generations == 3 and not r.stopped_by_deadline
+    recs = ga.recommend(session, context=Context(extra={"should_stop": lambda: True}))
+    assert len(recs) == 20  # a cancelled run still returns the best list found so far
+
+
 def test_hybrid_mode_uses_any_ranker(dataset: Dataset, knn: ItemKNN, session: list[int]) -> None:
     sknn = SessionKNN().fit(dataset)
     hybrid = GARecommender(source=sknn, colisten=knn, deadline=None, config=FAST).fit(dataset)
@@ -201,3 +217,11 @@ def test_mmr_baseline_builds_from_the_same_pool(dataset: Dataset, knn: ItemKNN, 
     assert len(set(ids(recs))) == 20 and not set(ids(recs)) & (set(session) | set(ids(top)[:5]))
     with pytest.raises(ValueError, match="lam"):
         MMRRecommender(source=knn, lam=2.0)
+
+
+def test_ga_variants_share_one_fitted_knn(dataset: Dataset) -> None:
+    from tunerec.models import get_recommender
+
+    a = get_recommender("ga", dataset, discovery=0.2, deadline=None)
+    b = get_recommender("ga", dataset, discovery=0.8, tags=("jazz",), deadline=None)
+    assert a.source is b.source and a.source.dataset is dataset

@@ -7,6 +7,8 @@ source (kNN, or the RNN in hybrid mode).
 
 from __future__ import annotations
 
+import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,10 +70,26 @@ def _ga(
     co-listened artists in the pool)."""
     from tunerec.recommenders.ga import GARecommender
 
-    knn = get_recommender("iknn_both", dataset)
+    knn = shared_knn(dataset)
     if hybrid:
         rnn = get_recommender("rnn", dataset)
         ga = GARecommender(source=rnn, colisten=knn, discovery=discovery, deadline=deadline, seed=seed, tags=tags, name="ga_hybrid")
     else:
         ga = GARecommender(source=knn, discovery=discovery, deadline=deadline, seed=seed, tags=tags)
     return ga.fit(dataset)
+
+
+_knn_lock = threading.Lock()
+_knn_by_dataset: dict[int, tuple[weakref.ref, "Recommender"]] = {}
+
+
+def shared_knn(dataset: "Dataset") -> "Recommender":
+    """The fitted ``iknn_both`` of ``dataset``, fitted once and shared by every GA built on
+    it (it is read-only after fitting), so switching GA options costs no refit."""
+    with _knn_lock:
+        hit = _knn_by_dataset.get(id(dataset))
+        if hit is not None and hit[0]() is dataset:
+            return hit[1]
+        knn = get_recommender("iknn_both", dataset)
+        _knn_by_dataset[id(dataset)] = (weakref.ref(dataset), knn)
+        return knn

@@ -56,10 +56,7 @@ def split_session(index: Any, text: str) -> list[str]:
 
 def _comma_name(index: Any, text: str) -> bool:
     """True when ``text`` folds to the name of an artist whose real name contains a comma."""
-    from tunerec.data.search import fold
-
-    hits = index.exact_names(fold(text)) if hasattr(index, "exact_names") else getattr(index, "_exact", {}).get(fold(text), [])
-    return any("," in index.names[i] for i in hits)
+    return any("," in name for name in index.exact_names(text))
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:

@@ -43,6 +43,10 @@ class ArtistIndex:
         for i, f in enumerate(self.folded):
             self._exact.setdefault(f, []).append(i)
 
+    def exact_names(self, text: str) -> list[str]:
+        """Catalogue names that fold to the same text as ``text``."""
+        return [self.names[i] for i in self._exact.get(fold(text), [])]
+
     def search(self, query: str, limit: int = 20) -> list[Match]:
         """Artists whose folded name matches ``query``: exact, prefix, word prefix, substring."""
         q = fold(query)

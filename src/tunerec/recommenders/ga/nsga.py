@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from deap import base, creator, tools
@@ -126,11 +127,13 @@ def evolve(
     config: GAConfig = GAConfig(),
     deadline: float | None = None,
     start: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Evolution:
     """Run NSGA-II on the pool; ``seeds`` are lists put in the initial population as they are.
 
     ``deadline`` (seconds since ``start``, default now) bounds the wall time: a generation
-    is only started when the previous one's duration still fits.
+    is only started when the previous one's duration still fits. ``should_stop`` is
+    asked before each generation (e.g. the app cancels a run whose session changed).
     """
     t0 = time.perf_counter() if start is None else start
     n, k = pa.n, pa.k
@@ -158,6 +161,8 @@ def evolve(
         g0 = time.perf_counter()
         if deadline is not None and (g0 - t0) + last > deadline:
             stopped = True
+            break
+        if should_stop is not None and should_stop():
             break
         crowd = crowding(f, rank)
         n_pairs = (pop_size + 1) // 2

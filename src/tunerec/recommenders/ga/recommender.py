@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Sequence
 
 import numpy as np
 
@@ -167,6 +167,7 @@ class GARecommender(Recommender):
             tags=ctx.tags or self.tags,
             seed=ctx.seed,
             exclude_known=list(ctx.profile or ()) if ctx.exclude_known else (),
+            should_stop=ctx.extra.get("should_stop"),
         ).recommendations
 
     def build(
@@ -178,9 +179,13 @@ class GARecommender(Recommender):
         tags: Sequence[str] = (),
         seed: int | None = None,
         exclude_known: Iterable[int] = (),
+        should_stop: Callable[[], bool] | None = None,
     ) -> GAResult:
-        """Evolve lists for ``session`` and pick one for ``discovery`` (default: the model's)."""
-        run = self.run(session, k=k, exclude=exclude, tags=tags, seed=seed, exclude_known=exclude_known)
+        """Evolve lists for ``session`` and pick one for ``discovery`` (default: the model's);
+        ``should_stop()`` is asked between generations."""
+        run = self.run(
+            session, k=k, exclude=exclude, tags=tags, seed=seed, exclude_known=exclude_known, should_stop=should_stop
+        )
         return self.choose_list(run, discovery)
 
     def choose_list(self, run: "GARun", discovery: float | None = None) -> GAResult:
@@ -225,6 +230,7 @@ class GARecommender(Recommender):
         seed: int | None = None,
         exclude_known: Iterable[int] = (),
         evolve_lists: bool = True,
+        should_stop: Callable[[], bool] | None = None,
     ) -> "GARun":
         """Pool, evolution and final front for ``session`` (before a list is chosen);
         ``evolve_lists=False`` stops after the pool and the seed lists."""
@@ -266,7 +272,7 @@ class GARecommender(Recommender):
         if not evolve_lists:
             return run
         budget = None if self.deadline is None else self.deadline * (1.0 - DEADLINE_RESERVE)
-        evo = evolve(pa, seeds, rng, self.config, deadline=budget, start=t0)
+        evo = evolve(pa, seeds, rng, self.config, deadline=budget, start=t0, should_stop=should_stop)
         front_idx = evo.front[np.lexsort((evo.front, -evo.objectives[evo.front, 0]))]
         run.evolution = evo
         self.deadline_hits += int(evo.stopped_by_deadline)
