@@ -203,14 +203,9 @@ class TrainJob:
 
     def cancel(self, grace: float = 5.0) -> None:
         """Stop the run (SIGTERM to its process group, SIGKILL after ``grace`` seconds)."""
-        self.cancelled = True
-        if not self.running:
+        self.terminate()
+        if self.proc is None:
             return
-        assert self.proc is not None
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError, AttributeError):
-            self.proc.terminate()
         try:
             self.proc.wait(grace)
         except subprocess.TimeoutExpired:
