@@ -73,7 +73,7 @@ class Recommender(ABC):
     ) -> list[Recommendation]:
         """Top ``k`` artists for ``session`` (session and excluded artists never returned)."""
         self._require_fit()
-        known = [a for a in session if self.index_of(a) >= 0]
+        known = [int(a) for a in session if self.index_of(int(a)) >= 0]
         scores = self.score_sessions([known])[0].astype(np.float64)
         banned = set(int(a) for a in session) | set(int(a) for a in exclude)
         if context is not None and context.exclude_known and context.profile:
@@ -81,13 +81,15 @@ class Recommender(ABC):
         idx = self.indices_of(list(banned))
         scores[idx[idx >= 0]] = -np.inf
         top = top_k(scores, k)
-        notes = self.session_notes(session, known)
-        recs = []
-        for i in top:
-            a = int(self.item_ids[i])
-            line, details = self.explain(known, a, float(scores[i]))
-            recs.append(Recommendation(a, float(scores[i]), line, tuple(details) + tuple(notes)))
-        return recs
+        notes = tuple(self.session_notes(session, known))
+        return [
+            Recommendation(int(self.item_ids[i]), float(scores[i]), line, tuple(details) + notes)
+            for i, (line, details) in zip(top, self.explain_top(known, scores, top))
+        ]
+
+    def explain_top(self, session: Sequence[int], scores: np.ndarray, top: np.ndarray) -> list[tuple[str, list[str]]]:
+        """Explanations of the ``top`` indices (override to explain them all at once)."""
+        return [self.explain(session, int(self.item_ids[i]), float(scores[i])) for i in top]
 
     def explain(self, session: Sequence[int], artist_id: int, score: float) -> tuple[str, list[str]]:
         """A one-line explanation and optional detail lines for one recommended artist."""

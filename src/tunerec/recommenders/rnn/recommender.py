@@ -5,16 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import torch
 
 from tunerec.modelfile import ModelFileError, read_model, write_model
-from tunerec.recommenders.base import Context, Recommendation, Recommender, human_count, top_k
+from tunerec.recommenders.base import Recommender, human_count
 from tunerec.recommenders.popularity import popularity_scores
 from tunerec.recommenders.rnn.config import ConfigError, RNNConfig, from_dict
 from tunerec.recommenders.rnn.embedinit import svd_embeddings
@@ -238,35 +237,20 @@ class RNNRecommender(Recommender):
         return np.concatenate(blocks, axis=0)
 
     # ------------------------------------------------------------ recommending
-    def recommend(
-        self,
-        session: Sequence[int],
-        k: int = 20,
-        exclude: Iterable[int] = (),
-        context: Context | None = None,
-    ) -> list[Recommendation]:
-        """Top ``k`` with explanations: the session artist that drove each pick most
-        (leave-one-out score drop), shared top tags, and popularity."""
-        self._require_fit()
+    def explain_top(self, session: Sequence[int], scores: np.ndarray, top: np.ndarray) -> list[tuple[str, list[str]]]:
+        """The session artist that drove each pick most (leave-one-out score drop), shared
+        top tags, and popularity — computed for all the top artists at once."""
         assert self.dataset is not None
-        known = [int(a) for a in session if self.index_of(int(a)) >= 0]
-        scores = self.score_sessions([known])[0].astype(np.float64)
-        banned = {int(a) for a in session} | {int(a) for a in exclude}
-        if context is not None and context.exclude_known and context.profile:
-            banned |= {int(a) for a in context.profile}
-        idx = self.indices_of(list(banned))
-        scores[idx[idx >= 0]] = -np.inf
-        top = top_k(scores, k)
-        notes = self.session_notes(session, known)
+        known = [int(a) for a in session]
         drops = self._leave_one_out(known, scores, top)
         listeners = self._listeners()
         names = self._artist_names(known)
-        recs = []
+        out: list[tuple[str, list[str]]] = []
         for j, i in enumerate(top):
             a = int(self.item_ids[i])
             pop_line = f"{human_count(int(listeners[i]))} listeners"
             if not known:
-                recs.append(Recommendation(a, float(scores[i]), f"empty session: popular pick · {pop_line}", tuple(notes)))
+                out.append((f"empty session: popular pick · {pop_line}", []))
                 continue
             col = drops[:, j] if drops is not None else np.zeros(len(known))
             d = int(np.argmax(col))
@@ -280,8 +264,8 @@ class RNNRecommender(Recommender):
             if drops is not None and len(known) > 1:
                 order = np.argsort(-col, kind="stable")[:3]
                 details.append("score drop without: " + ", ".join(f"{names[known[o]]} ({col[o]:+.2f})" for o in order))
-            recs.append(Recommendation(a, float(scores[i]), " · ".join(parts), tuple(details) + tuple(notes)))
-        return recs
+            out.append((" · ".join(parts), details))
+        return out
 
     def _artist_names(self, artist_ids: list[int]) -> dict[int, str]:
         """Names of catalogue artists, looked up together (much faster than one by one)."""
@@ -320,8 +304,12 @@ class RNNRecommender(Recommender):
         return scores[top][None, :] - loo
 
     def explain(self, session: Sequence[int], artist_id: int, score: float) -> tuple[str, list[str]]:
-        recs = [r for r in self.recommend(session, k=len(self.item_ids)) if r.artist_id == artist_id][:1]
-        return (recs[0].explanation, list(recs[0].details)) if recs else ("", [])
+        i = self.index_of(int(artist_id))
+        if i < 0:
+            return "", []
+        known = [int(a) for a in session if self.index_of(int(a)) >= 0]
+        scores = self.score_sessions([known])[0].astype(np.float64)
+        return self.explain_top(known, scores, np.array([i]))[0]
 
     def describe(self) -> dict[str, Any]:
         """When and on what the model was trained (for the app and the CLI)."""
