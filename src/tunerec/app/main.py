@@ -26,12 +26,10 @@ from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static, TabbedContent, TabPane
-from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tunerec.app.recs import PANE_TITLES, ModelService
 from tunerec.app.screens import (
-    ConfirmDialog,
     ErrorScreen,
     ExportDialog,
     ExportRequest,
@@ -53,8 +51,6 @@ from tunerec.app.widgets import (
     SessionList,
     StatusBar,
     VimOptionList,
-    clip,
-    human,
     score_bar,
 )
 
