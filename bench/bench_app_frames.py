@@ -142,7 +142,6 @@ async def run_loads(args: argparse.Namespace) -> list[tuple[str, float, int, flo
 
     from tunerec.app.main import TunerecApp
     from tunerec.app.screens import RetrainRequest
-    from tunerec.models import ModelNotReady, app_model_path, get_recommender
     from tunerec.app.main import train_command_available
 
     fake = Path(tempfile.mkdtemp()) / "fake_train.py"
@@ -247,7 +246,6 @@ async def run_loads(args: argparse.Namespace) -> list[tuple[str, float, int, flo
         await wait(pilot, panes_done)
         record("GA evolving (12 discovery changes, cancels)", t, f"model: {note_of(app, 'ga')}, deadline {args.ga_deadline}s")
 
-        rnn_ready = app.pane_state["rnn"] == "ok" and not app.query_one("#rnn-status").render().__str__().startswith("RNN not")
         t = time.perf_counter()
         for name in ("Björk", "Portishead", "Massive Attack"):
             a = app.ds.artists

@@ -31,7 +31,6 @@ from tunerec.evaluation.harness import list_cases, sample_events
 from tunerec.recommenders.ga import GARecommender
 from tunerec.recommenders.ga.baseline import MMRRecommender
 from tunerec.recommenders.ga.mmr import mmr_lists
-from tunerec.recommenders.ga.nsga import nondominated_ranks
 from tunerec.recommenders.ga.objectives import evaluate as objectives
 from tunerec.recommenders.knn import ItemKNN
 

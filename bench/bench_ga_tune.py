@@ -11,7 +11,6 @@ relative to item-kNN (iknn_both) on the same sessions.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 import numpy as np

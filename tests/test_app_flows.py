@@ -14,7 +14,7 @@ import pytest
 
 from tunerec.app.main import NOT_TRAINED, TunerecApp
 from tunerec.app.screens import ErrorScreen, HelpScreen, RetrainRequest
-from tunerec.app.widgets import ArtistTable, RecList, SessionList, StatusBar
+from tunerec.app.widgets import ArtistTable, RecList, SessionList
 from tunerec.models import ModelNotReady, get_recommender
 from tunerec.store import open_store
 

@@ -73,7 +73,7 @@ def test_mutation_rate_zero_and_one() -> None:
 
 def test_mutation_prefers_weighted_artists() -> None:
     rng = np.random.default_rng(2)
-    n, k = 200, 10
+    n = 200
     w = np.zeros(n)
     w[:20] = 1.0  # only the first 20 pool artists carry weight
     pop = np.tile(np.arange(100, 110), (200, 1))

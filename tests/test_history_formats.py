@@ -54,9 +54,9 @@ def test_lastfm1k_bad_lines_are_counted_with_line_numbers_first_ten_kept() -> No
     lines = [good]
     for i in range(12):
         lines.append("only\ttwo")  # lines 2..13
-    lines.append(f"user_000001\tyesterday\t\tRadiohead\t\tAirbag")  # 14
+    lines.append("user_000001\tyesterday\t\tRadiohead\t\tAirbag")  # 14
     lines.append(f"user_000001\t{iso(T0)}\t\t \t\tAirbag")  # 15: empty artist
-    lines.append(f"user_000001\t1800-01-01T00:00:00Z\t\tRadiohead\t\tx")  # 16: out of range
+    lines.append("user_000001\t1800-01-01T00:00:00Z\t\tRadiohead\t\tx")  # 16: out of range
     data = ("\r\n".join(lines) + "\r\n").encode() + b"user_000001\t2009-04-29T10:00:00Z\t\tBj\xf6rk\t\tx\n" + (good + "\n").encode()
     plays, problems = parse("lastfm1k", data)
     assert len(plays) == 2
