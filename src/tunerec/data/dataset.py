@@ -125,18 +125,22 @@ class Dataset:
         data = np.ones(len(rows), dtype=np.float32)
         return sp.csr_matrix((data, (rows, cols)), shape=(len(self.users), len(self.artist_ids)))
 
+    @cached_property
+    def _play_columns(self) -> sp.csc_matrix:
+        """:attr:`play_matrix` by column (one artist's listeners at a time)."""
+        return self.play_matrix.tocsc()
+
     def co_listened(self, artist_id: int, n: int = 10) -> list[tuple[int, float]]:
         """Artists most often listened by the same users, with cosine similarity."""
         i = int(self.artist_index([artist_id])[0])
         if i < 0:
             return []
         x = self.play_matrix
-        csc = x.tocsc()
-        col = csc.getcol(i)
+        col = self._play_columns.getcol(i)
         if col.nnz == 0:
             return []
         co = np.asarray((x.T @ col).todense()).ravel()
-        norms = np.sqrt(np.asarray(csc.sum(axis=0)).ravel())
+        norms = np.sqrt(self.artist_stats["listeners"].to_numpy())
         sim = co / np.maximum(norms * norms[i], 1e-9)
         sim[i] = 0.0
         top = np.argsort(-sim, kind="stable")[:n]
@@ -150,7 +154,7 @@ class Dataset:
         if i < 0 or len(self.friends) == 0:
             return []
         x = self.play_matrix
-        listeners = self.users[x.tocsc().getcol(i).nonzero()[0]]
+        listeners = self.users[self._play_columns.getcol(i).nonzero()[0]]
         if len(listeners) == 0:
             return []
         a, b = self.friends["user_id"].to_numpy(), self.friends["friend_id"].to_numpy()
@@ -158,7 +162,7 @@ class Dataset:
         if len(friends) == 0:
             return []
         counts = np.asarray(x[np.searchsorted(self.users, friends)].sum(axis=0)).ravel()
-        expected = len(friends) * np.asarray(x.sum(axis=0)).ravel() / max(1, x.shape[0])
+        expected = len(friends) * self.artist_stats["listeners"].to_numpy() / max(1, x.shape[0])
         lift = (counts - expected) / np.sqrt(expected + 1.0)
         lift[(counts < 2) | (np.arange(len(lift)) == i)] = -np.inf
         top = np.argsort(-lift, kind="stable")[:n]
