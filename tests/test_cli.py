@@ -90,6 +90,7 @@ def test_artists_show_profile(capsys) -> None:
 def test_unknown_artist_suggests(capsys) -> None:
     code, _, err = run(capsys, "artists", "show", "Radiohed")
     assert code == 2 and "unknown artist 'Radiohed'" in err
+    assert "did you mean: Radiohead (#154)" in " ".join(err.split())  # spelling suggestion
     code, _, err = run(capsys, "artists", "show", "the")
     assert code == 2 and "did you mean" in " ".join(err.split())
 

@@ -26,7 +26,7 @@ def fold(text: str) -> str:
 class Match:
     artist_id: int
     name: str
-    rank: int  # 0 exact, 1 prefix, 2 word prefix, 3 substring
+    rank: int  # 0 exact, 1 prefix, 2 word prefix, 3 substring, 4 similar spelling
     listeners: int
 
 
@@ -69,6 +69,16 @@ class ArtistIndex:
         order = hit[np.lexsort((hit, -self.listeners[hit], ranks[hit]))][:limit]
         return [Match(int(self.ids[i]), self.names[i], int(ranks[i]), int(self.listeners[i])) for i in order]
 
+    def similar(self, query: str, limit: int = 5) -> list[Match]:
+        """Artists whose folded name is spelled most like ``query`` (typo suggestions)."""
+        from rapidfuzz import fuzz, process
+
+        q = fold(query)
+        if not q:
+            return []
+        hits = process.extract(q, self.folded, scorer=fuzz.ratio, limit=limit, score_cutoff=70)
+        return [Match(int(self.ids[i]), self.names[i], 4, int(self.listeners[i])) for _, _, i in hits]
+
     def resolve(self, text: str) -> tuple[int | None, list[Match]]:
         """An id (``"#123"`` or ``"123"``), or a name: (artist_id, []) when unambiguous,
         else (None, suggestions)."""
@@ -86,7 +96,7 @@ class ArtistIndex:
             return exact[0].artist_id, []
         if len(exact) > 1:
             return None, exact
-        return None, matches
+        return None, matches or self.similar(t)
 
 
 class ResolveError(ValueError):
