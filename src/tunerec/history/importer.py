@@ -5,9 +5,11 @@ from __future__ import annotations
 import heapq
 import json
 import sqlite3
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable
@@ -16,13 +18,16 @@ import numpy as np
 
 from tunerec.data.errors import DataError
 from tunerec.history.formats import FORMATS, Problems, choose_format
-from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, MBID, CatalogueMatcher
+from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, MBID, NONE, CatalogueMatcher
 from tunerec.history.prefetch import prefetch
 from tunerec.history.sessions import count_stored_sessions
 from tunerec.store import Store, StoreError
 
 TOP_UNMATCHED = 10
-MATCH_CHUNK = 5000  # names matched per query
+#: Plays per staging INSERT statement (3 parameters each, under SQLite's old 999-parameter limit).
+STAGE_ROWS = 300
+_STAGE_ONE = "INSERT INTO temp.history_stage VALUES (?, ?, ?)"
+_STAGE_MANY = "INSERT INTO temp.history_stage VALUES " + ", ".join(["(?, ?, ?)"] * STAGE_ROWS)
 _ts_of, _artist_of, _track_of, _mbid_of = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
 
 
@@ -52,7 +57,7 @@ class _NameIds(dict):
     def __init__(self, conn: Any) -> None:
         super().__init__(conn.execute("SELECT name, id FROM history_artists"))
         self.conn = conn
-        self.next_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM history_artists").fetchone()[0] + 1
+        self.next_id = self.first_new_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM history_artists").fetchone()[0] + 1
         self.pending: list[str] = []
 
     def __missing__(self, name: str) -> int:
@@ -163,7 +168,6 @@ def _import(
         # pass over the plays index instead of scattered inserts (files hold several users)
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS history_stage(ts INTEGER NOT NULL, name_id INTEGER NOT NULL, track TEXT NOT NULL)")
         conn.execute("DELETE FROM temp.history_stage")
-        insert = "INSERT INTO temp.history_stage VALUES (?, ?, ?)"
         with open(path, "rb") as fb:
             batches = prefetch(spec.parse(fb, total, problems, progress, user=user))
             try:
@@ -175,7 +179,7 @@ def _import(
                     nids = list(map(names.__getitem__, map(_artist_of, batch)))
                     if names.pending:
                         names.flush(batch)
-                    conn.executemany(insert, zip(times, nids, map(_track_of, batch)))
+                    _stage(conn, times, nids, list(map(_track_of, batch)))
                     tally.add(nids)
                     lo, hi = min(times), max(times)
                     first_ts = lo if first_ts is None else min(first_ts, lo)
@@ -186,13 +190,21 @@ def _import(
                 raise
             finally:
                 batches.close()  # stops the parsing thread before the file closes
-        before = conn.total_changes
-        conn.execute(
-            "INSERT OR IGNORE INTO history_plays(ts, name_id, track, import_id) "
-            f"SELECT ts, name_id, track, {import_id:d} FROM temp.history_stage ORDER BY ts, name_id, track"
-        )
-        new_plays = conn.total_changes - before
-        conn.execute("DROP TABLE temp.history_stage")
+        # names are matched (Python) while SQLite sorts and inserts the plays (no GIL held)
+        matching = _Matching(matcher, names, tally.n, names.first_new_id)
+        try:
+            before = conn.total_changes
+            conn.execute(
+                "INSERT OR IGNORE INTO history_plays(ts, name_id, track, import_id) "
+                f"SELECT ts, name_id, track, {import_id:d} FROM temp.history_stage ORDER BY ts, name_id, track"
+            )
+            new_plays = conn.total_changes - before
+            conn.execute("DROP TABLE temp.history_stage")
+            if first_ts is not None:
+                report.sessions = count_stored_sessions(conn, first_ts, last_ts, gap_seconds)
+            matched = matching.result()
+        finally:
+            matching.stop()
         plays = tally.total()
         if plays == 0 and user is not None and problems.users:
             listed = ", ".join(sorted(problems.users)[:5]) + (", …" if len(problems.users) > 5 else "")
@@ -205,14 +217,13 @@ def _import(
             )
         report.import_id = import_id
         report.plays, report.new_plays = plays, new_plays
-        _match_names(conn, matcher, tally.n, report)
+        _store_matches(conn, matched, tally.n, report)
         report.bad_lines = problems.bad_lines
         report.bad_line_examples = [{"line": n, "problem": why} for n, why in problems.first]
         report.skipped = dict(problems.skipped)
         report.first_play, report.last_play = iso(first_ts), iso(last_ts)
         report.artists = tally.distinct()
         report.users = len(problems.users)
-        report.sessions = count_stored_sessions(conn, first_ts, last_ts, gap_seconds)
         report.seconds = round(time.perf_counter() - started, 3)
         conn.execute(
             "UPDATE history_imports SET plays = ?, new_plays = ?, bad_lines = ?, first_ts = ?, last_ts = ?, report = ? WHERE id = ?",
@@ -221,30 +232,88 @@ def _import(
     return report
 
 
-def _match_names(conn: Any, matcher: CatalogueMatcher, plays_of: np.ndarray, report: ImportReport) -> None:
-    """Match every artist name of this import (streaming over name ids, so memory does not
-    grow with the names), store the results, fill the report's counts and lists."""
-    max_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM history_artists").fetchone()[0]
-    ambiguous: dict[int, dict[str, Any]] = {}
-    for lo in range(1, max_id + 1, MATCH_CHUNK):
-        updates = []
-        for nid, name in conn.execute("SELECT id, name FROM history_artists WHERE id BETWEEN ? AND ?", (lo, lo + MATCH_CHUNK - 1)).fetchall():
-            n = int(plays_of[nid]) if nid < len(plays_of) else 0
-            if n == 0:
-                continue
-            r = matcher.match(name)
-            updates.append((r.artist_id, r.kind, r.matched_name, nid))
-            if r.kind == EXACT:
-                report.matched_exact += n
-            elif r.kind == FUZZY:
-                report.matched_fuzzy += n
-                report.fuzzy_matches.append({"name": name, "artist_id": r.artist_id, "matched_name": r.matched_name, "score": r.score, "rule": r.rule, "plays": n})
-            else:
-                report.unmatched_plays += n
-                if r.kind == AMBIGUOUS:
-                    report.ambiguous_plays += n
-                    ambiguous[nid] = {"name": name, "plays": n, "candidates": [{"artist_id": a, "name": nm} for a, nm in r.candidates]}
-        conn.executemany("UPDATE history_artists SET artist_id = ?, match = ?, matched_name = ? WHERE id = ?", updates)
+def _stage(conn: Any, times: list[int], nids: list[int], tracks: list[str]) -> None:
+    """Append plays to the staging table, :data:`STAGE_ROWS` per statement (a multi-row
+    VALUES costs about half of one statement per play)."""
+    flat = list(chain.from_iterable(zip(times, nids, tracks)))
+    per = 3 * STAGE_ROWS
+    whole = len(flat) - len(flat) % per
+    if whole:
+        conn.executemany(_STAGE_MANY, [flat[i : i + per] for i in range(0, whole, per)])
+    if whole < len(flat):
+        conn.executemany(_STAGE_ONE, [flat[i : i + 3] for i in range(whole, len(flat), 3)])
+
+
+@dataclass
+class _Matched:
+    """Match results of one import's names (play counts, rows to store, report lists)."""
+
+    exact: int = 0
+    fuzzy: int = 0
+    unmatched: int = 0
+    ambiguous_plays: int = 0
+    updates: list[tuple[int | None, str, str, int]] = field(default_factory=list)  # (artist_id, match, matched_name, name id)
+    fuzzy_matches: list[dict[str, Any]] = field(default_factory=list)
+    ambiguous: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+class _Matching:
+    """Matches every name with plays in this import (each name once) in a helper thread.
+
+    Names first stored by this import (ids from ``first_new_id``) that match nothing need
+    no update: they were stored unmatched."""
+
+    def __init__(self, matcher: CatalogueMatcher, names: dict[str, int], plays_of: np.ndarray, first_new_id: int) -> None:
+        self._stopped = threading.Event()
+        self._out = _Matched()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(matcher, names, plays_of, first_new_id), name="tunerec-history-match", daemon=True)
+        self._thread.start()
+
+    def _run(self, matcher: CatalogueMatcher, names: dict[str, int], plays_of: np.ndarray, first_new_id: int) -> None:
+        try:
+            out, counts, stopped = self._out, plays_of.tolist(), self._stopped
+            for name, nid in names.items():
+                n = counts[nid] if nid < len(counts) else 0
+                if n == 0:
+                    continue
+                if stopped.is_set():
+                    return
+                r = matcher.match(name)
+                if r.kind != NONE or nid < first_new_id:
+                    out.updates.append((r.artist_id, r.kind, r.matched_name, nid))
+                if r.kind == EXACT:
+                    out.exact += n
+                elif r.kind == FUZZY:
+                    out.fuzzy += n
+                    out.fuzzy_matches.append({"name": name, "artist_id": r.artist_id, "matched_name": r.matched_name, "score": r.score, "rule": r.rule, "plays": n})
+                else:
+                    out.unmatched += n
+                    if r.kind == AMBIGUOUS:
+                        out.ambiguous_plays += n
+                        out.ambiguous[nid] = {"name": name, "plays": n, "candidates": [{"artist_id": a, "name": nm} for a, nm in r.candidates]}
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result()
+            self._error = exc
+
+    def result(self) -> _Matched:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._out
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+
+def _store_matches(conn: Any, matched: _Matched, plays_of: np.ndarray, report: ImportReport) -> None:
+    """Store the match results, borrow matches through shared MBIDs, fill the report's
+    counts and lists."""
+    conn.executemany("UPDATE history_artists SET artist_id = ?, match = ?, matched_name = ? WHERE id = ?", matched.updates)
+    report.matched_exact, report.matched_fuzzy = matched.exact, matched.fuzzy
+    report.unmatched_plays, report.ambiguous_plays = matched.unmatched, matched.ambiguous_plays
+    report.fuzzy_matches = matched.fuzzy_matches
+    ambiguous = matched.ambiguous
     # names left without a match borrow the match of the names sharing their MBID (when all agree)
     borrowed = conn.execute(
         "UPDATE history_artists AS h SET artist_id = m.aid, match = ?, matched_name = m.mname "

@@ -12,8 +12,9 @@ reported with its candidates and left unmatched, never guessed.
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from tunerec.history.normalize import fold_key, name_key, primary_artist
 
@@ -25,6 +26,7 @@ DEFAULT_THRESHOLD = 90.0
 #: A runner-up this close (in ratio points) to the best fuzzy candidate makes the name ambiguous.
 AMBIGUITY_MARGIN = 2.0
 MIN_FUZZY_LENGTH = 5
+_rapidfuzz: tuple[Any, Any] | None = None  # (fuzz.ratio, process.extract), imported on first use
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ def _raw(name: str) -> str:
 
 def _keys(name: str) -> tuple[str, str, str, str]:
     """The exact-match keys, strictest first: raw case-folded, folded, name key, compact."""
-    nk = name_key(name)
-    return _raw(name).casefold(), fold_key(name), nk, nk.replace(" ", "")
+    folded = fold_key(name)
+    nk = name_key(name, folded)
+    return _raw(name).casefold(), folded, nk, nk.replace(" ", "")
 
 
 class CatalogueMatcher:
@@ -65,10 +68,15 @@ class CatalogueMatcher:
                 if k:
                     index.setdefault(k, []).append(i)
         self._name_index = self._tiers[2]
-        # fuzzy candidates share the first letter and the number of words (see similar_words)
-        self._buckets: dict[tuple[str, int, int], list[str]] = {}
+        # fuzzy candidates share the first letter and the number of words (see similar_words);
+        # per (letter, words): the keys by length (stable), and their lengths for bisect
+        shapes: dict[tuple[str, int], list[str]] = {}
         for k in self._name_index:
-            self._buckets.setdefault((k[0], k.count(" "), len(k)), []).append(k)
+            shapes.setdefault((k[0], k.count(" ")), []).append(k)
+        self._shapes: dict[tuple[str, int], tuple[list[int], list[str]]] = {}
+        for shape, keys in shapes.items():
+            keys.sort(key=len)
+            self._shapes[shape] = ([len(k) for k in keys], keys)
 
     @classmethod
     def from_dataset(cls, dataset: "Dataset", threshold: float = DEFAULT_THRESHOLD) -> "CatalogueMatcher":
@@ -79,24 +87,25 @@ class CatalogueMatcher:
     # ----------------------------------------------------------------- public
     def match(self, name: str) -> NameMatch:
         """Match one artist name (see the module docstring for the rules)."""
-        found = self._exact(name)
+        keys = _keys(name)
+        found = self._exact(name, keys)
         if found is not None:
             return found
         primary = primary_artist(name)
         if primary is not None:
-            found = self._exact(primary)
+            found = self._exact(primary, _keys(primary))
             if found is not None and found.kind == EXACT:
                 return NameMatch(found.artist_id, FUZZY, found.matched_name, 100.0, f"primary artist of a featuring credit ({primary!r})")
             if found is not None:
                 return found
-        return self._fuzzy(name)
+        return self._fuzzy(keys[2])
 
     def match_many(self, names: Iterable[str]) -> dict[str, NameMatch]:
         return {n: self.match(n) for n in names}
 
     # ---------------------------------------------------------------- helpers
-    def _exact(self, name: str) -> NameMatch | None:
-        for index, key in zip(self._tiers, _keys(name)):
+    def _exact(self, name: str, keys: tuple[str, str, str, str]) -> NameMatch | None:
+        for index, key in zip(self._tiers, keys):
             hits = index.get(key) if key else None
             if not hits:
                 continue
@@ -117,20 +126,25 @@ class CatalogueMatcher:
             seen.setdefault(self.ids[i], self.names[i])
         return NameMatch(None, AMBIGUOUS, "", score, "", tuple(sorted(seen.items())))
 
-    def _fuzzy(self, name: str) -> NameMatch:
-        key = name_key(name)
+    def _fuzzy(self, key: str) -> NameMatch:
+        """Similar spelling of the name key ``key``."""
         if len(key.replace(" ", "")) < MIN_FUZZY_LENGTH:
             return NameMatch(None, NONE)
-        from rapidfuzz import fuzz, process
+        global _rapidfuzz
+        if _rapidfuzz is None:
+            from rapidfuzz import fuzz, process
+
+            _rapidfuzz = fuzz.ratio, process.extract
+        ratio, extract = _rapidfuzz
 
         # a ratio >= t (0..1) needs the other length within [t / (2 - t), (2 - t) / t] of this one
         t = self.threshold / 100
         lo, hi = int(len(key) * t / (2 - t)), int(len(key) * (2 - t) / t) + 1
-        words = key.count(" ")
-        bucket = [k for n in range(lo, hi + 1) for k in self._buckets.get((key[0], words, n), ())]
+        lengths, keys = self._shapes.get((key[0], key.count(" ")), ((), ()))
+        bucket = keys[bisect_left(lengths, lo) : bisect_right(lengths, hi)]
         if not bucket:
             return NameMatch(None, NONE)
-        scored = process.extract(key, bucket, scorer=fuzz.ratio, score_cutoff=self.threshold, limit=10)
+        scored = extract(key, bucket, scorer=ratio, score_cutoff=self.threshold, limit=10)
         good = [(k, s) for k, s, _ in scored if similar_words(key, k)]
         if not good:
             return NameMatch(None, NONE)

@@ -30,11 +30,11 @@ def fold_key(name: str) -> str:
     return fold(name)
 
 
-def name_key(name: str) -> str:
+def name_key(name: str, folded: str | None = None) -> str:
     """Stronger key: 'The Prodigy' -> 'prodigy', 'Simon & Garfunkel' -> 'simon and garfunkel',
-    "Guns N' Roses" -> 'guns n roses'."""
+    "Guns N' Roses" -> 'guns n roses'. ``folded``: ``fold_key(name)`` when already known."""
     text = _AND.sub(" and ", _APOSTROPHES.sub("", name))
-    words = fold_key(text).split()
+    words = (folded if folded is not None and text == name else fold_key(text)).split()
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
     return " ".join(words)

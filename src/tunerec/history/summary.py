@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from tunerec.history.importer import iso
+from tunerec.history.sessions import stored_session_starts
 from tunerec.history.settings import history_settings
 
 if TYPE_CHECKING:
@@ -13,13 +15,12 @@ if TYPE_CHECKING:
 
 def sessions_per_month(store: "Store", gap_seconds: int) -> list[tuple[str, int]]:
     """(YYYY-MM, sessions starting that month), every month from the first to the last."""
-    counts: dict[str, int] = dict(
-        store.conn.execute(
-            "SELECT strftime('%Y-%m', a.ts, 'unixepoch') AS m, COUNT(*) FROM (SELECT DISTINCT ts FROM history_plays) a "
-            "WHERE NOT EXISTS (SELECT 1 FROM history_plays b WHERE b.ts < a.ts AND b.ts >= a.ts - ?) GROUP BY m",
-            (gap_seconds,),
-        )
-    )
+    lo, hi = store.conn.execute("SELECT MIN(ts), MAX(ts) FROM history_plays").fetchone()
+    counts: dict[str, int] = {}
+    if lo is not None:
+        for start in stored_session_starts(store.conn, lo, hi, gap_seconds):
+            month = time.strftime("%Y-%m", time.gmtime(start))
+            counts[month] = counts.get(month, 0) + 1
     if not counts:
         return []
     first, final = min(counts), max(counts)
