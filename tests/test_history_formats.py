@@ -158,43 +158,6 @@ def test_wrong_format_names_the_expected_one(tmp_path: Path) -> None:
         choose_format(f, None)
 
 
-def test_prefetch_keeps_order_and_reraises_producer_errors() -> None:
-    from tunerec.history.prefetch import prefetch
-
-    assert list(prefetch(iter(range(100)))) == list(range(100))
-
-    def failing():
-        yield 1
-        raise DataError("broken at item 2")
-
-    got = []
-    with pytest.raises(DataError, match="broken at item 2"):
-        for x in prefetch(failing()):
-            got.append(x)
-    assert got == [1]
-
-
-def test_prefetch_stops_the_producer_when_the_consumer_stops() -> None:
-    import threading
-
-    from tunerec.history.prefetch import prefetch
-
-    produced = []
-
-    def endless():
-        i = 0
-        while True:
-            produced.append(i)
-            yield i
-            i += 1
-
-    it = prefetch(endless(), depth=2)
-    assert next(it) == 0
-    it.close()
-    n = len(produced)
-    assert n <= 5 and not any(t.name == "tunerec-history-parse" for t in threading.enumerate())
-
-
 def test_spotify_array_with_a_broken_element_resyncs_at_the_next_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(formats, "CHUNK", 100)
     good = [spotify_stream(T0 + 60 * i, "Massive Attack", 200_000, f"t{i}") for i in range(6)]

@@ -1,8 +1,9 @@
 """Listening-history file formats: detection from content and streaming parsers.
 
-Every parser reads the file in 1 MiB chunks (constant memory), yields batches of plays
-``(unix_ts, artist_name, track_name, artist_mbid)`` and records malformed lines in a
-:class:`Problems` (count plus the first ten with their line numbers) instead of stopping.
+Every parser reads the file in 1 MiB chunks (constant memory), yields a :class:`Batch` of
+plays ``(unix_ts, artist_name, track_name, artist_mbid)`` per chunk and records malformed
+lines in a :class:`Problems` (count plus the first ten with their line numbers) instead of
+stopping.
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import repeat
+from operator import contains
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
+
+import numpy as np
 
 from tunerec.data.errors import DataError
 
 Play = tuple[int, str, str, str]  # (unix seconds UTC, artist name, track name, artist MBID or "")
-Batch = list[Play]
 Progress = Callable[[int, int], None]  # (bytes read, total bytes)
 
 CHUNK = 1 << 20
@@ -45,8 +49,31 @@ class Problems:
         if len(self.first) < SHOWN_PROBLEMS:
             self.first.append((line, reason))
 
-    def skip(self, why: str) -> None:
-        self.skipped[why] = self.skipped.get(why, 0) + 1
+    def skip(self, why: str, n: int = 1) -> None:
+        self.skipped[why] = self.skipped.get(why, 0) + n
+
+
+class Batch:
+    """Plays column-wise (unix times, artist names, track names, artist MBIDs), so that the
+    importer's per-play work runs in C; iterating gives ``(ts, artist, track, mbid)`` tuples."""
+
+    __slots__ = ("times", "artists", "tracks", "mbids")
+
+    def __init__(self, times: list[int], artists: list[str], tracks: list[str], mbids: list[str]) -> None:
+        self.times, self.artists, self.tracks, self.mbids = times, artists, tracks, mbids
+
+    @classmethod
+    def of(cls, plays: list[Play]) -> "Batch":
+        if not plays:
+            return cls([], [], [], [])
+        times, artists, tracks, mbids = map(list, zip(*plays))
+        return cls(times, artists, tracks, mbids)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def __iter__(self) -> Iterator[Play]:
+        return zip(self.times, self.artists, self.tracks, self.mbids)
 
 
 @dataclass(frozen=True)
@@ -103,70 +130,171 @@ def _chunks(fb: BinaryIO, total: int, progress: Progress | None) -> Iterator[byt
             progress(done, total)
 
 
+def _decode_lines(chunk: bytes) -> list[str | None]:
+    """The lines of a chunk (None for a line that is not valid UTF-8: the parser counts it)."""
+    try:
+        text = chunk.decode("utf-8")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        lines: list[str | None] = text.split("\n")
+    except UnicodeDecodeError:
+        lines = []
+        for raw in chunk.split(b"\n"):
+            try:
+                lines.append(raw.decode("utf-8").rstrip("\r"))
+            except UnicodeDecodeError:
+                lines.append(None)
+    if chunk.endswith(b"\n"):
+        lines.pop()
+    return lines
+
+
 def _lines(fb: BinaryIO, total: int, progress: Progress | None) -> Iterator[list[str | None]]:
-    """Decoded lines per chunk (None for a line that is not valid UTF-8: the parser counts it)."""
+    """Decoded lines per chunk (see :func:`_decode_lines`)."""
     for chunk in _chunks(fb, total, progress):
-        try:
-            text = chunk.decode("utf-8")
-            if "\r" in text:
-                text = text.replace("\r\n", "\n")
-            lines: list[str | None] = text.split("\n")
-        except UnicodeDecodeError:
-            lines = []
-            for raw in chunk.split(b"\n"):
-                try:
-                    lines.append(raw.decode("utf-8").rstrip("\r"))
-                except UnicodeDecodeError:
-                    lines.append(None)
-        if chunk.endswith(b"\n"):
-            lines.pop()
-        yield lines
+        yield _decode_lines(chunk)
 
 
 # ---------------------------------------------------------------- Last.fm 1K
+#: Positions of the digits in 'YYYY-MM-DDTHH:MM:SSZ' and of its separators.
+_ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+_ISO_SEPARATORS = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 19: b"Z"}
+
+
+def iso_utc_seconds(times: list[str]) -> np.ndarray | None:
+    """Unix seconds of timestamps all written 'YYYY-MM-DDTHH:MM:SSZ' (the Last.fm 1K
+    form), converted together with numpy; None unless every one is of that form, a real
+    date and time (no leap seconds) and inside 1990..2100 (the caller then parses them
+    one by one and reports the bad ones)."""
+    n = len(times)
+    text = "".join(times)
+    if n == 0 or len(text) != 20 * n or not text.isascii():
+        return None
+    a = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(n, 20)
+    for col, sep in _ISO_SEPARATORS.items():
+        if not (a[:, col] == sep[0]).all():
+            return None
+    d = a[:, _ISO_DIGITS] - np.uint8(48)  # a non-digit wraps around to > 9
+    if (d > 9).any():
+        return None
+    d = d.astype(np.int64)
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
+    hour, minute, second = d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13]
+    if not ((month >= 1) & (month <= 12) & (day >= 1) & (hour <= 23) & (minute <= 59) & (second <= 59)).all():
+        return None
+    months = (year - 1970) * 12 + month - 1
+    month_start = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    month_days = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - month_start
+    if (day > month_days).any():
+        return None
+    ts = (month_start + day - 1) * 86400 + hour * 3600 + minute * 60 + second
+    if ts.min() < TS_MIN or ts.max() >= TS_MAX:
+        return None
+    return ts
+
+
+def _lastfm1k_chunk(chunk: bytes, problems: Problems, user: str | None) -> Batch | None:
+    """The plays of a chunk in which every line is a well-formed play (exactly six fields,
+    a 'YYYY-MM-DDTHH:MM:SSZ' time in range, an artist name), split column-wise with a
+    few C-level passes; None when any line is not, so that the line-by-line parser reports it."""
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text or "\r" in text:
+        return None
+    if not text.endswith("\n"):
+        text += "\n"
+    n = text.count("\n")
+    # split on tabs only: each line's track merges with the next line's user ("track\nuser").
+    # With 5n + 1 fields, n newlines and one in each merged field (flat[5::5], n of them),
+    # every line has exactly six fields.
+    flat = text.split("\t")
+    if len(flat) != 5 * n + 1:
+        return None
+    merged = flat[5::5]
+    if not all(map(contains, merged, repeat("\n"))):
+        return None
+    artists = flat[3::5]
+    for name in set(artists):
+        if not name or name.isspace():
+            return None
+    ts = iso_utc_seconds(flat[1::5])
+    if ts is None:
+        return None
+    parts = "\n".join(merged).split("\n")  # track 1, user 2, track 2, user 3, ..., track n, ""
+    users = parts[1::2]
+    users[-1] = flat[0]
+    seen = set(users)
+    problems.users.update(seen)
+    if user is not None and seen != {user}:
+        if user in seen:
+            return None  # a chunk with several users: filtered line by line
+        problems.skip("other users", n)
+        return Batch([], [], [], [])
+    return Batch(ts.tolist(), artists, parts[0::2], flat[2::5])
+
+
 def parse_lastfm1k(fb: BinaryIO, total: int, problems: Problems, progress: Progress | None = None, user: str | None = None) -> Iterator[Batch]:
-    """Last.fm 1K per-play TSV: user, ISO timestamp, artist MBID, artist, track MBID, track."""
+    """Last.fm 1K per-play TSV: user, ISO timestamp, artist MBID, artist, track MBID, track.
+
+    Chunks of well-formed lines take a column-wise path (:func:`_lastfm1k_chunk`); a chunk
+    with any other line is parsed line by line, with the same results."""
+    lineno = 0
+    for chunk in _chunks(fb, total, progress):
+        fast = _lastfm1k_chunk(chunk, problems, user)
+        if fast is not None:
+            lineno += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+            yield fast
+            continue
+        lines = _decode_lines(chunk)
+        yield Batch.of(_lastfm1k_lines(lines, lineno, problems, user))
+        lineno += len(lines)
+
+
+def _lastfm1k_lines(lines: list[str | None], lineno: int, problems: Problems, user: str | None) -> list[Play]:
+    """Plays of Last.fm 1K lines parsed one by one (line numbers after ``lineno``); bad
+    lines are counted."""
     fromiso = datetime.fromisoformat
     epoch = _EPOCH
-    lineno = 0
     last_user = None
-    for lines in _lines(fb, total, progress):
-        out: Batch = []
-        append = out.append
-        for lineno, line in enumerate(lines, lineno + 1):
+    out: list[Play] = []
+    append = out.append
+    for lineno, line in enumerate(lines, lineno + 1):
+        try:
+            who, t, mbid, artist, _, track = line.split("\t")  # type: ignore[union-attr]
+            d = fromiso(t) - epoch  # TypeError when t has no time zone
+            ts = d.days * 86400 + d.seconds
+        except (ValueError, TypeError, AttributeError):
+            if not line:
+                if line is None:
+                    problems.bad(lineno, NOT_UTF8)
+                continue
+            p = line.split("\t")
+            if len(p) != 6:
+                problems.bad(lineno, f"expected 6 tab-separated fields, found {len(p)}")
+                continue
+            who, t, mbid, artist, _, track = p
             try:
-                who, t, mbid, artist, _, track = line.split("\t")  # type: ignore[union-attr]
-                d = fromiso(t) - epoch  # TypeError when t has no time zone
-                ts = d.days * 86400 + d.seconds
-            except (ValueError, TypeError, AttributeError):
-                if not line:
-                    if line is None:
-                        problems.bad(lineno, NOT_UTF8)
-                    continue
-                p = line.split("\t")
-                if len(p) != 6:
-                    problems.bad(lineno, f"expected 6 tab-separated fields, found {len(p)}")
-                    continue
-                who, t, mbid, artist, _, track = p
-                try:
-                    ts = parse_time(t)
-                except ValueError:
-                    problems.bad(lineno, f"bad timestamp {t[:40]!r}")
-                    continue
-            if who != last_user:
-                problems.users.add(who)
-                last_user = who
-            if user is not None and who != user:
-                problems.skip("other users")
+                ts = parse_time(t)
+            except ValueError:
+                problems.bad(lineno, f"bad timestamp {t[:40]!r}")
                 continue
-            if not TS_MIN <= ts < TS_MAX:
-                problems.bad(lineno, f"timestamp {t[:40]!r} is outside 1990..2100")
-                continue
-            if not artist or artist.isspace():
-                problems.bad(lineno, "empty artist name")
-                continue
-            append((ts, artist, track, mbid))
-        yield out
+        if who != last_user:
+            problems.users.add(who)
+            last_user = who
+        if user is not None and who != user:
+            problems.skip("other users")
+            continue
+        if not TS_MIN <= ts < TS_MAX:
+            problems.bad(lineno, f"timestamp {t[:40]!r} is outside 1990..2100")
+            continue
+        if not artist or artist.isspace():
+            problems.bad(lineno, "empty artist name")
+            continue
+        append((ts, artist, track, mbid))
+    return out
 
 
 # ---------------------------------------------------------------- JSON scanner
@@ -235,14 +363,14 @@ def iter_json_records(fb: BinaryIO, total: int, problems: Problems, progress: Pr
 
 
 def _batched(records: Iterator[Play | None], size: int = 5000) -> Iterator[Batch]:
-    out: Batch = []
+    out: list[Play] = []
     for r in records:
         if r is not None:
             out.append(r)
             if len(out) >= size:
-                yield out
+                yield Batch.of(out)
                 out = []
-    yield out
+    yield Batch.of(out)
 
 
 # ---------------------------------------------------------------- ListenBrainz
@@ -320,7 +448,7 @@ def parse_csv(fb: BinaryIO, total: int, problems: Problems, progress: Progress |
     lineno = 0
     cols: tuple[int, int, int | None] | None = None
     for lines in _lines(fb, total, progress):
-        out: Batch = []
+        out: list[Play] = []
         for line in lines:
             lineno += 1
             if line is None:
@@ -354,7 +482,7 @@ def parse_csv(fb: BinaryIO, total: int, problems: Problems, progress: Progress |
                 continue
             track = row[itr] if itr is not None and itr < len(row) else ""
             out.append((ts, artist, track, ""))
-        yield out
+        yield Batch.of(out)
     if cols is None:
         raise DataError("CSV header required: timestamp,artist[,track]; the file is empty")
 

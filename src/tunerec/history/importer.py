@@ -10,16 +10,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from itertools import chain
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from tunerec.data.errors import DataError
-from tunerec.history.formats import FORMATS, Problems, choose_format
+from tunerec.history.formats import FORMATS, Batch, Problems, choose_format
 from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, MBID, NONE, CatalogueMatcher
-from tunerec.history.prefetch import prefetch
 from tunerec.history.sessions import count_stored_sessions
 from tunerec.store import Store, StoreError
 
@@ -28,7 +26,6 @@ TOP_UNMATCHED = 10
 STAGE_ROWS = 300
 _STAGE_ONE = "INSERT INTO temp.history_stage VALUES (?, ?, ?)"
 _STAGE_MANY = "INSERT INTO temp.history_stage VALUES " + ", ".join(["(?, ?, ?)"] * STAGE_ROWS)
-_ts_of, _artist_of, _track_of, _mbid_of = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
 
 
 class _Tally:
@@ -37,8 +34,8 @@ class _Tally:
     def __init__(self) -> None:
         self.n = np.zeros(1024, dtype=np.int64)
 
-    def add(self, ids: list[int]) -> None:
-        bc = np.bincount(np.asarray(ids, dtype=np.int64))
+    def add(self, ids: np.ndarray) -> None:
+        bc = np.bincount(ids)
         if len(bc) > len(self.n):
             self.n = np.concatenate([self.n, np.zeros(max(len(bc), 2 * len(self.n)) - len(self.n), dtype=np.int64)])
         self.n[: len(bc)] += bc
@@ -66,11 +63,15 @@ class _NameIds(dict):
         self.pending.append(name)
         return nid
 
-    def flush(self, batch: list) -> None:
-        # the MBID of each name's first play in the batch (later plays are overwritten)
-        mbids = dict(zip(map(_artist_of, reversed(batch)), map(_mbid_of, reversed(batch))))
+    def flush(self, nids: np.ndarray, mbids: list[str]) -> None:
+        """Store the names first seen in a batch (``nids``: its plays' name ids), each with
+        the MBID of its first play there."""
+        start = self.next_id - len(self.pending)
+        new = np.flatnonzero(nids >= start)
+        _, first = np.unique(nids[new], return_index=True)  # ids start, start + 1, ...: the pending order
         self.conn.executemany(
-            "INSERT INTO history_artists(id, name, mbid) VALUES (?, ?, ?)", [(self[n], n, mbids.get(n, "")) for n in self.pending]
+            "INSERT INTO history_artists(id, name, mbid) VALUES (?, ?, ?)",
+            [(start + j, name, mbids[i]) for j, (name, i) in enumerate(zip(self.pending, new[first].tolist()))],
         )
         self.pending.clear()
 
@@ -169,18 +170,20 @@ def _import(
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS history_stage(ts INTEGER NOT NULL, name_id INTEGER NOT NULL, track TEXT NOT NULL)")
         conn.execute("DELETE FROM temp.history_stage")
         with open(path, "rb") as fb:
-            batches = prefetch(spec.parse(fb, total, problems, progress, user=user))
+            # parsed in this thread: a parsing thread would contend for the GIL with this
+            # one (the per-play work here is Python too), which is slower on a busy machine
+            batches = spec.parse(fb, total, problems, progress, user=user)
             try:
                 for batch in batches:
                     if not batch:
                         continue
-                    # column-wise, so that the per-play work runs in C
-                    times = list(map(_ts_of, batch))
-                    nids = list(map(names.__getitem__, map(_artist_of, batch)))
+                    times = batch.times
+                    nids = list(map(names.__getitem__, batch.artists))
+                    ids = np.array(nids, dtype=np.int64)
                     if names.pending:
-                        names.flush(batch)
-                    _stage(conn, times, nids, list(map(_track_of, batch)))
-                    tally.add(nids)
+                        names.flush(ids, batch.mbids)
+                    _stage(conn, times, nids, batch.tracks)
+                    tally.add(ids)
                     lo, hi = min(times), max(times)
                     first_ts = lo if first_ts is None else min(first_ts, lo)
                     last_ts = hi if last_ts is None else max(last_ts, hi)
@@ -189,7 +192,7 @@ def _import(
                     raise DataError(exc.reason, file=str(path), line=exc.line, column=exc.column) from exc
                 raise
             finally:
-                batches.close()  # stops the parsing thread before the file closes
+                batches.close()
         # names are matched (Python) while SQLite sorts and inserts the plays (no GIL held)
         matching = _Matching(matcher, names, tally.n, names.first_new_id)
         try:
@@ -200,11 +203,11 @@ def _import(
             )
             new_plays = conn.total_changes - before
             conn.execute("DROP TABLE temp.history_stage")
-            if first_ts is not None:
-                report.sessions = count_stored_sessions(conn, first_ts, last_ts, gap_seconds)
-            matched = matching.result()
+            matched = matching.result()  # before more statements: each would wait for the GIL
         finally:
             matching.stop()
+        if first_ts is not None:
+            report.sessions = count_stored_sessions(conn, first_ts, last_ts, gap_seconds)
         plays = tally.total()
         if plays == 0 and user is not None and problems.users:
             listed = ", ".join(sorted(problems.users)[:5]) + (", …" if len(problems.users) > 5 else "")
