@@ -6,6 +6,8 @@ trade-off curve. Lists are scored with the evaluation's own metrics and printed
 relative to item-kNN (iknn_both) on the same sessions.
 
     nice .venv/bin/python bench/bench_ga_tune.py --max 300 --support 0,10,20 --methods sum,floor
+    nice .venv/bin/python bench/bench_ga_tune.py --max 300 --relevance calibrated --methods floor/0.6^1@0.8
+    nice .venv/bin/python bench/bench_ga_tune.py --max 0 --calibrate   # fit the calibration on all validation sessions
 """
 
 from __future__ import annotations
@@ -35,25 +37,78 @@ def list_metrics(lists, targets, split) -> dict[str, float]:
     }
 
 
+def calibrate(split, knn, given, targets) -> None:
+    """Fit :mod:`tunerec.recommenders.ga.calibration` on the GA's pools of the validation
+    sessions (hit = the candidate is in the session's targets; weight 1 / number of targets)
+    and print the coefficients, with the fit on a random half checked on the other half."""
+    from tunerec.recommenders.ga.calibration import FEATURES, fit_coefficients, hit_probability, relevance_features
+    from tunerec.recommenders.ga.pool import build_pool
+
+    ga = GARecommender(source=knn, relevance="shrunk").fit(split.train)
+    feat = ga.features
+    scores = knn.score_sessions(given)
+    xs, ys, ws, rows = [], [], [], []
+    for r, (g, t) in enumerate(zip(given, targets)):
+        gi = ga.indices_of(g)
+        gi = np.unique(gi[gi >= 0])
+        banned = np.zeros(len(ga.item_ids), dtype=bool)
+        banned[gi] = True
+        pool = build_pool(feat, scores[r], gi, banned, sizes=ga.sizes)
+        tset = set(int(a) for a in t)
+        xs.append(relevance_features(pool.scores, pool.rank, feat.listeners[pool.items], feat.n_users, pool.tag_sim))
+        ys.append(np.array([int(a) in tset for a in ga.item_ids[pool.items]], dtype=float))
+        ws.append(np.full(len(pool), 1.0 / len(tset)))
+        rows.append(np.full(len(pool), r))
+    x, y, w, row = map(np.concatenate, (xs, ys, ws, rows))
+    half = np.random.default_rng(split.seed).random(len(given)) < 0.5
+    fit_half = half[row]
+
+    def recall_of_top(b: np.ndarray, mask: np.ndarray) -> float:
+        p = hit_probability(x, b)
+        out = []
+        for r in np.unique(row[mask]):
+            sel = np.flatnonzero(row == r)
+            top = sel[np.argsort(-p[sel], kind="stable")[:20]]
+            out.append(float((y[top] * w[top]).sum()))
+        return float(np.mean(out))
+
+    b_half = fit_coefficients(x[fit_half], y[fit_half], w[fit_half])
+    print(f"half-split check: Recall@20 of the top-20 by p on the other half {recall_of_top(b_half, ~fit_half):.4f}")
+    b = fit_coefficients(x, y, w)
+    print(f"{len(given)} sessions, {len(x)} candidates, {int(y.sum())} hits; COEFFICIENTS = (")
+    print(f"    {b[0]:.4f},  # intercept")
+    for name, v in zip(FEATURES, b[1:]):
+        print(f"    {v:.4f},  # {name}")
+    print(")")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--max", type=int, default=300, help="validation sessions (sampled with the split seed)")
+    ap.add_argument("--max", type=int, default=300, help="validation sessions (sampled with the split seed; 0: all)")
     ap.add_argument("--support", default="0", help="comma-separated listener-shrinkage values")
-    ap.add_argument("--methods", default="sum,floor", help="METHOD[/FLOOR_SPAN][@NOVELTY_SHARE],...")
+    ap.add_argument(
+        "--methods", default="sum,floor", help="METHOD[/FLOOR_SPAN[^FLOOR_POWER] or /PRICE_HITS][@NOVELTY_SHARE],..."
+    )
+    ap.add_argument("--relevance", default="auto", help="relevance of the GA: shrunk, calibrated or auto (the GA's default)")
+    ap.add_argument("--no-linear-seeds", action="store_true", help="without the linearised greedy seed lists")
+    ap.add_argument("--shares", default=None, help="comma-separated novelty shares of the GA (its seeds and choice); default the GA's")
+    ap.add_argument("--price-hits", type=float, default=None, help="override choose.PRICE_HITS (seeds and default choice)")
+    ap.add_argument("--price-min", type=float, default=None, help="override choose.PRICE_MIN_RELEVANCE")
+    ap.add_argument("--calibrate", action="store_true", help="fit the relevance calibration on the validation pools and print it")
     ap.add_argument("--ds", default="0,0.25,0.5,0.75,1")
     ap.add_argument("--pop", type=int, default=None)
     ap.add_argument("--gens", type=int, default=None)
     ap.add_argument("--deadline", type=float, default=None)
     ap.add_argument("--tag-weight", type=float, default=0.0)
     ap.add_argument("--seeds", action="store_true", help="also score the seed lists (top, MMR λ grid, relevance+novelty grid)")
-    ap.add_argument("--discount", type=float, default=1.0, help="rank discount of the relevance objective (0 flat .. 1 DCG)")
+    ap.add_argument("--discount", type=float, default=None, help="rank discount of the relevance objective (0 flat .. 1 DCG; default the GA's)")
     args = ap.parse_args()
 
     ds = load_dataset()
     split = validation_split(make_split(ds, args.seed).train, args.seed)
     given, targets = list_cases(split)
-    chosen = sample_events(len(given), args.max, split.seed)
+    chosen = sample_events(len(given), args.max or None, split.seed)
     if chosen is not None:
         given = [given[j] for j in chosen]
         targets = [targets[j] for j in chosen]
@@ -69,6 +124,16 @@ def main() -> None:
     base = list_metrics(base_lists, tpos, split)
     print(f"validation sessions {len(given)}; iknn_both: " + " ".join(f"{k} {v:.4f}" for k, v in base.items()))
 
+    import tunerec.recommenders.ga.choose as choose_mod
+
+    if args.price_min is not None:
+        choose_mod.PRICE_MIN_RELEVANCE = args.price_min
+    if args.price_hits is not None:
+        choose_mod.PRICE_HITS = args.price_hits
+    if args.calibrate:
+        calibrate(split, knn, given, targets)
+        return
+
     from tunerec.recommenders.ga.nsga import GAConfig
 
     cfg = GAConfig()
@@ -77,8 +142,20 @@ def main() -> None:
     if args.gens:
         cfg = GAConfig(**{**cfg.__dict__, "max_generations": args.gens})
     d_values = [float(x) for x in args.ds.split(",")]
-    for support in [float(x) for x in args.support.split(",")]:
-        ga = GARecommender(source=knn, deadline=args.deadline, support=support, config=cfg, rank_discount=args.discount, tag_weight=args.tag_weight).fit(split.train)
+    shares = [float(x) for x in args.shares.split(",")] if args.shares else [None]
+    for support, share in [(su, sh) for su in (float(x) for x in args.support.split(",")) for sh in shares]:
+        extra = {} if share is None else {"novelty_share": share}
+        ga = GARecommender(
+            **extra,  # type: ignore[arg-type]
+            source=knn,
+            deadline=args.deadline,
+            support=support,
+            config=cfg,
+            rank_discount=args.discount,
+            tag_weight=args.tag_weight,
+            relevance=args.relevance,
+            linear_seeds=not args.no_linear_seeds,
+        ).fit(split.train)
         t0 = time.perf_counter()
         runs = [ga.run(g, k=20, exclude=g) for g in given]
         el = time.perf_counter() - t0
@@ -93,8 +170,16 @@ def main() -> None:
                         continue
                     name, _, share = method.partition("@")
                     name, _, span = name.partition("/")
+                    span, _, power = span.partition("^")
                     pick = choose(
-                        run.front_objectives, d, name, float(share or 0.5), float(span) if span else None
+                        run.front_objectives,
+                        d,
+                        name,
+                        float(share) if share else ga.novelty_share,
+                        float(span) if span and name == "floor" else None,
+                        float(power) if power else None,
+                        hits=pa.hits,
+                        hits_unit=float(span) if span and name == "price" else None,
                     )
                     row = run.front_lists[pick]
                     row = row[order_list(pa.rel[row], pa.sim[np.ix_(row, row)], pa.tagged[row])]
@@ -107,7 +192,7 @@ def main() -> None:
                 for j, row in enumerate(run.seeds):
                     lists.setdefault((f"seed{j}", 0.0), []).append(split.vocab_index(ga.item_ids[run.pool.items[row]]))
         gens = np.mean([r.evolution.generations for r in runs if r.evolution])
-        print(f"support {support}: {el / len(given) * 1000:.0f} ms/list, {gens:.1f} generations")
+        print(f"support {support} share {ga.novelty_share}: {el / len(given) * 1000:.0f} ms/list, {gens:.1f} generations")
         for (method, d), ls in lists.items():
             m = list_metrics(ls, tpos, split)
             print(

@@ -45,3 +45,33 @@ def mmr_lists(pa: PoolArrays, lambdas: tuple[float, ...] = MMR_LAMBDAS) -> np.nd
     if pa.k == 0:
         return np.zeros((len(lambdas), 0), dtype=np.int64)
     return np.stack([mmr_list(pa, lam) for lam in lambdas])
+
+
+def linear_list(pa: PoolArrays, w_novelty: float, w_diversity: float, raw_novelty: bool = False) -> np.ndarray:
+    """Greedy list on the GA's own objectives, linearised: each step adds the artist
+    maximising relevance + ``w_novelty``·novelty' + ``w_diversity``·(mean tag distance to
+    the tagged artists chosen so far; untagged artists and the first pick get 0, as ILD
+    leaves untagged artists out). novelty' is novelty min-max scaled over the pool, or in
+    bits with ``raw_novelty``."""
+    k = pa.k
+    nov = pa.novelty
+    span = nov.max() - nov.min() if pa.n else 0.0
+    if raw_novelty:
+        nov01 = nov
+    else:
+        nov01 = (nov - nov.min()) / span if span > 0 else np.zeros(pa.n)
+    base = pa.rel + w_novelty * nov01
+    dist_sum = np.zeros(pa.n)
+    n_tagged = 0
+    chosen = np.zeros(pa.n, dtype=bool)
+    out = np.zeros(k, dtype=np.int64)
+    for step in range(k):
+        score = base + (w_diversity * np.where(pa.tagged, dist_sum / n_tagged, 0.0) if n_tagged else 0.0)
+        score = np.where(chosen, -np.inf, score)
+        j = int(np.argmax(score))
+        out[step] = j
+        chosen[j] = True
+        if pa.tagged[j]:
+            dist_sum += 1.0 - pa.sim[j]
+            n_tagged += 1
+    return out

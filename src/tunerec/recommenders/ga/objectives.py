@@ -3,9 +3,9 @@
 A population is an int array ``(P, K)`` of distinct pool indices per row. Objectives
 (all maximised):
 
-0. relevance: the list's normalised relevance scores sorted best first, with a DCG-style
-   rank discount, divided by the same for the pool's relevance top-K (so the relevance-only
-   list scores 1);
+0. relevance: the list's normalised relevance scores sorted best first, with a rank
+   discount (none by default with calibrated relevance: then it is the list's expected hits),
+   divided by the same for the pool's relevance top-K (so the relevance-only list scores 1);
 1. novelty: mean −log2(listener share);
 2. diversity: mean pairwise (1 − cosine) of tag profiles over the list's tagged artists
    (untagged artists are left out, as in the evaluation's ILD; fewer than two tagged
@@ -40,6 +40,7 @@ class PoolArrays:
     cover: np.ndarray | None  # (n, q) share of each session tag, None without session tags
     discount: np.ndarray  # (k,)
     best_rel: float  # discounted relevance of the top-k
+    hits: float | None = None  # expected hits of the relevance top-k (calibrated relevance only)
 
     @property
     def n(self) -> int:
@@ -65,6 +66,7 @@ def pool_arrays(
         cover = np.asarray(feat.tag_share[pool.items][:, list(tag_cols)].todense(), dtype=np.float64)
     discount = (1.0 - rank_discount) + rank_discount / np.log2(np.arange(k) + 2.0)
     top = np.sort(pool.rel)[::-1][:k]
+    hits = None if pool.prob is None else float(np.sort(pool.prob)[::-1][:k].sum())
     return PoolArrays(
         k=k,
         rel=pool.rel.astype(np.float64),
@@ -75,6 +77,7 @@ def pool_arrays(
         cover=cover,
         discount=discount,
         best_rel=float(top @ discount) if k else 1.0,
+        hits=hits,
     )
 
 

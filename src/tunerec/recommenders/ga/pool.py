@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from tunerec.recommenders.base import top_k
+from tunerec.recommenders.ga.calibration import hit_probability, relevance_features
 from tunerec.recommenders.ga.features import ItemFeatures
 
 RELEVANT, COLISTEN, TAGS, FRIENDS, LONGTAIL = 1, 2, 4, 8, 16
@@ -50,6 +51,7 @@ class CandidatePool:
     tag_sim: np.ndarray  # cosine of the item's tag profile with the session's query profile
     friend_count: np.ndarray  # friends of the session's listeners who play it
     notes: list[str] = field(default_factory=list)
+    prob: np.ndarray | None = None  # calibrated hit probability (None unless calibrated)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -68,6 +70,7 @@ def build_pool(
     sizes: PoolSizes = PoolSizes(),
     support: float = 0.0,
     tag_weight: float = 0.0,
+    calibrated: bool = False,
 ) -> CandidatePool:
     """The pool for one request.
 
@@ -76,7 +79,9 @@ def build_pool(
     not be recommended (session, blocked, excluded); ``tag_cols``: the session's own tags;
     ``extra_scores``: item-kNN scores in hybrid mode; ``support``: listener shrinkage of
     relevance (see :func:`normalised_relevance`); ``tag_weight``: share of the relevance
-    given to the tag similarity with the session.
+    given to the tag similarity with the session; ``calibrated``: relevance is the
+    estimated hit probability of :mod:`.calibration` (item-kNN scores) scaled so that the
+    best is 1, instead of the shrunk score.
     """
     n = len(feat.item_ids)
     scores = np.asarray(scores, dtype=np.float64)
@@ -140,7 +145,13 @@ def build_pool(
     items = np.flatnonzero(taken)
     items = items[np.lexsort((items, rank[items]))]  # the source's order
     s = scores[items]
-    rel = normalised_relevance(s, feat.listeners[items], support)
+    prob = None
+    if calibrated and len(items):
+        x = relevance_features(s, rank[items], feat.listeners[items], feat.n_users, np.asarray(tag_sim)[items])
+        prob = hit_probability(x)
+        rel = prob / max(float(prob.max()), 1e-300)
+    else:
+        rel = normalised_relevance(s, feat.listeners[items], support)
     if tag_weight > 0 and len(items):
         ts = np.asarray(tag_sim)[items]
         rel = (1.0 - tag_weight) * rel + tag_weight * ts / max(float(ts.max()), 1e-12)
@@ -152,6 +163,7 @@ def build_pool(
         origin=origin[items],
         tag_sim=np.asarray(tag_sim)[items],
         friend_count=np.asarray(friend_count)[items],
+        prob=prob,
     )
 
 

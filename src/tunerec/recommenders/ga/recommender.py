@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Sequence
 import numpy as np
 
 from tunerec.recommenders.base import Context, Recommendation, Recommender
-from tunerec.recommenders.ga.choose import choose, order_list
+from tunerec.recommenders.ga.choose import choose, order_list, price_weights
 from tunerec.recommenders.ga.explain import explain_list, summary_line
 from tunerec.recommenders.ga.features import ItemFeatures, build_features
-from tunerec.recommenders.ga.mmr import MMR_LAMBDAS, mmr_lists
+from tunerec.recommenders.ga.mmr import MMR_LAMBDAS, linear_list, mmr_lists
 from tunerec.recommenders.ga.nsga import Evolution, GAConfig, evolve
 from tunerec.recommenders.ga.objectives import OBJECTIVES, PoolArrays, evaluate, pool_arrays
 from tunerec.recommenders.ga.pool import CandidatePool, PoolSizes, build_pool
@@ -37,6 +37,8 @@ SUPPORT = 5.0
 #: Share of the discovery weight given to novelty (the rest to diversity) when choosing
 #: (0.6 met the ILD target on the validation split; 0.8 gave 2 points more novelty, less ILD).
 NOVELTY_SHARE = 0.6
+#: How the relevance objective is computed (see :class:`GARecommender`).
+RELEVANCE_MODES = ("auto", "calibrated", "shrunk")
 #: Share of the deadline kept for choosing, ordering and explaining after the evolution.
 DEADLINE_RESERVE = 0.15
 
@@ -98,11 +100,13 @@ class GARecommender(Recommender):
         seed: int = 42,
         config: GAConfig = GAConfig(),
         sizes: PoolSizes = PoolSizes(),
-        choice: str = "floor",
+        choice: str = "auto",
         novelty_share: float = NOVELTY_SHARE,
         support: float = SUPPORT,
-        rank_discount: float = 1.0,
+        rank_discount: float | None = None,
         tag_weight: float = 0.0,
+        relevance: str = "auto",
+        linear_seeds: bool = True,
         colisten: Recommender | None = None,
         source_label: str | None = None,
         name: str | None = None,
@@ -112,7 +116,10 @@ class GARecommender(Recommender):
         ``colisten``: an extra co-listening ranker whose top artists join the pool (hybrid
         mode: the RNN as ``source``, item-kNN here); ``deadline``: seconds per list (None:
         only the generation cap stops the run, fully deterministic); ``tags``: default
-        session tags (a request's own tags replace them)."""
+        session tags (a request's own tags replace them); ``relevance``: ``"calibrated"``
+        (estimated hit probability, :mod:`.calibration`; needs item-kNN scores),
+        ``"shrunk"`` (source score with listener shrinkage ``support``) or ``"auto"``
+        (calibrated for an item-kNN source, shrunk otherwise)."""
         super().__init__()
         if not 0.0 <= discovery <= 1.0:
             raise ValueError(f"discovery must be between 0 and 1, got {discovery}")
@@ -130,8 +137,12 @@ class GARecommender(Recommender):
         self.choice = choice
         self.support = float(support)
         self.novelty_share = float(novelty_share)
-        self.rank_discount = float(rank_discount)
+        self._rank_discount = rank_discount
         self.tag_weight = float(tag_weight)
+        if relevance not in RELEVANCE_MODES:
+            raise ValueError(f"unknown relevance {relevance!r}; use one of {', '.join(RELEVANCE_MODES)}")
+        self.relevance = relevance
+        self.linear_seeds = bool(linear_seeds)
         self.source_label = source_label or ("item-kNN" if source.name.startswith("iknn") else source.name.upper())
         if name is not None:
             self.name = name  # type: ignore[misc]
@@ -149,6 +160,30 @@ class GARecommender(Recommender):
         self._set_items(self.source.item_ids)
         self.features = build_features(dataset, self.item_ids)
         return self
+
+    @property
+    def choice_method(self) -> str:
+        """The choice rule: "price" with calibrated relevance, "floor" otherwise (unless set)."""
+        if self.choice != "auto":
+            return self.choice
+        return "price" if self.calibrated else "floor"
+
+    @property
+    def rank_discount(self) -> float:
+        """Rank discount of the relevance objective: none (expected hits) with calibrated
+        relevance, DCG otherwise (unless set)."""
+        if self._rank_discount is not None:
+            return float(self._rank_discount)
+        return 0.0 if self.calibrated else 1.0
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether relevance is the calibrated hit probability (item-kNN sources)."""
+        if self.relevance != "auto":
+            return self.relevance == "calibrated"
+        from tunerec.recommenders.knn import ItemKNN
+
+        return isinstance(self.source, ItemKNN)
 
     # ------------------------------------------------------------------ requests
     def recommend(
@@ -194,7 +229,7 @@ class GARecommender(Recommender):
         if run.evolution is None:
             return GAResult([], "no candidates", {}, {}, [], -1, 0, 0, time.perf_counter() - run.start, False, run.notes, d)
         pa, pool = run.arrays, run.pool
-        pick = choose(run.front_objectives, d, self.choice, self.novelty_share)
+        pick = choose(run.front_objectives, d, self.choice_method, self.novelty_share, hits=pa.hits)
         chosen = run.front_lists[pick]
         ordered = chosen[order_list(pa.rel[chosen], pa.sim[np.ix_(chosen, chosen)], pa.tagged[chosen])]
         recs = self._recommendations(pool, ordered, run.session, run.tag_cols, run.notes)
@@ -257,7 +292,9 @@ class GARecommender(Recommender):
         extra = None
         if self.colisten is not None:
             extra = _aligned(self.colisten, self.item_ids, self.colisten.score_sessions([known])[0])
-        pool = build_pool(feat, scores, sess_idx, banned, tag_cols, extra, self.sizes, self.support, self.tag_weight)
+        pool = build_pool(
+            feat, scores, sess_idx, banned, tag_cols, extra, self.sizes, self.support, self.tag_weight, self.calibrated
+        )
         if len(pool) < k:
             notes.append(f"only {len(pool)} candidate artists: the list is shorter than {k}")
         run = GARun(start=t0, session=sess_idx, tag_cols=tag_cols, notes=notes, pool=pool)
@@ -265,7 +302,7 @@ class GARecommender(Recommender):
             return run
         pa = pool_arrays(pool, feat, k, tag_cols, self.rank_discount)
         rng = np.random.default_rng(_request_seed(seed, known, tag_cols, k))
-        seeds = initial_lists(pa)
+        seeds = initial_lists(pa, self.linear_seeds, self.novelty_share)
         run.arrays = pa
         run.seeds = seeds
         run.baseline = evaluate(pa, seeds[:1])[0]
@@ -296,15 +333,33 @@ class GARecommender(Recommender):
 NOVELTY_SEED_WEIGHTS = (0.2, 0.4, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.2)
 
 
-def initial_lists(pa: PoolArrays) -> np.ndarray:
+#: (novelty, diversity) weights of the linearised greedy seed lists (:func:`.mmr.linear_list`).
+LINEAR_SEED_WEIGHTS = ((0.2, 0.2), (0.3, 0.2), (0.4, 0.2), (0.5, 0.2), (0.7, 0.2), (0.2, 0.4), (0.3, 0.4), (0.4, 0.4), (0.5, 0.4), (0.7, 0.4))
+
+
+#: Discovery settings whose linearised "price" lists seed the GA (calibrated relevance).
+PRICE_SEED_DISCOVERY = (0.2, 0.35, 0.45, 0.5, 0.55, 0.65, 0.8, 1.0)
+
+
+def initial_lists(pa: PoolArrays, linear: bool = True, novelty_share: float = 0.5) -> np.ndarray:
     """Seed lists: the relevance top-k first, then the MMR lists at each λ, then the top-k
-    of relevance + w × novelty for each w of :data:`NOVELTY_SEED_WEIGHTS`."""
+    of relevance + w × novelty for each w of :data:`NOVELTY_SEED_WEIGHTS`, then (``linear``)
+    greedy lists on the linearised objectives (:func:`.mmr.linear_list`): with calibrated
+    relevance the "price" choice rule's for each d of :data:`PRICE_SEED_DISCOVERY`,
+    otherwise those of :data:`LINEAR_SEED_WEIGHTS`."""
     idx = np.arange(pa.n)
     top = np.lexsort((idx, -pa.rel))[: pa.k]
     span = np.ptp(pa.novelty) if pa.n else 0.0
     nov01 = (pa.novelty - pa.novelty.min()) / span if span > 0 else np.zeros(pa.n)
     greedy = [np.lexsort((idx, -(pa.rel + w * nov01)))[: pa.k] for w in NOVELTY_SEED_WEIGHTS]
-    return np.concatenate([top[None, :], mmr_lists(pa, MMR_LAMBDAS), np.stack(greedy)]).astype(np.int64)
+    parts = [top[None, :], mmr_lists(pa, MMR_LAMBDAS), np.stack(greedy)]
+    if linear and pa.hits is not None and pa.hits > 0:
+        hits_per_rel = pa.hits / max(float(np.sort(pa.rel)[::-1][: pa.k].sum()), 1e-12)
+        ws = [price_weights(d, pa.k, hits_per_rel, novelty_share) for d in PRICE_SEED_DISCOVERY]
+        parts.append(np.stack([linear_list(pa, wn, wd, raw_novelty=True) for wn, wd in ws]))
+    elif linear:
+        parts.append(np.stack([linear_list(pa, wn, wd) for wn, wd in LINEAR_SEED_WEIGHTS]))
+    return np.concatenate(parts).astype(np.int64)
 
 
 def _request_seed(seed: int, known: Sequence[int], tag_cols: Sequence[int], k: int) -> int:
