@@ -54,26 +54,27 @@ class Problems:
 
 
 class Batch:
-    """Plays column-wise (unix times, artist names, track names, artist MBIDs), so that the
-    importer's per-play work runs in C; iterating gives ``(ts, artist, track, mbid)`` tuples."""
+    """Plays column-wise (unix times as an int64 array; artist names, track names, artist
+    MBIDs as lists), so that the importer's per-play work runs in C; iterating gives
+    ``(ts, artist, track, mbid)`` tuples."""
 
     __slots__ = ("times", "artists", "tracks", "mbids")
 
-    def __init__(self, times: list[int], artists: list[str], tracks: list[str], mbids: list[str]) -> None:
+    def __init__(self, times: np.ndarray, artists: list[str], tracks: list[str], mbids: list[str]) -> None:
         self.times, self.artists, self.tracks, self.mbids = times, artists, tracks, mbids
 
     @classmethod
     def of(cls, plays: list[Play]) -> "Batch":
         if not plays:
-            return cls([], [], [], [])
-        times, artists, tracks, mbids = map(list, zip(*plays))
-        return cls(times, artists, tracks, mbids)
+            return cls(np.zeros(0, dtype=np.int64), [], [], [])
+        times, artists, tracks, mbids = zip(*plays)
+        return cls(np.array(times, dtype=np.int64), list(artists), list(tracks), list(mbids))
 
     def __len__(self) -> int:
-        return len(self.times)
+        return len(self.artists)
 
     def __iter__(self) -> Iterator[Play]:
-        return zip(self.times, self.artists, self.tracks, self.mbids)
+        return zip(self.times.tolist(), self.artists, self.tracks, self.mbids)
 
 
 @dataclass(frozen=True)
@@ -156,9 +157,12 @@ def _lines(fb: BinaryIO, total: int, progress: Progress | None) -> Iterator[list
 
 
 # ---------------------------------------------------------------- Last.fm 1K
-#: Positions of the digits in 'YYYY-MM-DDTHH:MM:SSZ' and of its separators.
+#: Positions of the digits in 'YYYY-MM-DDTHH:MM:SSZ', and the separators' positions and bytes.
 _ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
-_ISO_SEPARATORS = {4: b"-", 7: b"-", 10: b"T", 13: b":", 16: b":", 19: b"Z"}
+_ISO_SEP_AT = [4, 7, 10, 13, 16, 19]
+_ISO_SEPS = np.frombuffer(b"--T::Z", dtype=np.uint8)
+#: Days in each month (index 1..12) of a common year.
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
 def iso_utc_seconds(times: list[str]) -> np.ndarray | None:
@@ -171,42 +175,47 @@ def iso_utc_seconds(times: list[str]) -> np.ndarray | None:
     if n == 0 or len(text) != 20 * n or not text.isascii():
         return None
     a = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(n, 20)
-    for col, sep in _ISO_SEPARATORS.items():
-        if not (a[:, col] == sep[0]).all():
-            return None
+    if not (a[:, _ISO_SEP_AT] == _ISO_SEPS).all():
+        return None
     d = a[:, _ISO_DIGITS] - np.uint8(48)  # a non-digit wraps around to > 9
     if (d > 9).any():
         return None
     d = d.astype(np.int64)
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
-    hour, minute, second = d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11], d[:, 12] * 10 + d[:, 13]
+    pairs = d[:, 0::2] * 10 + d[:, 1::2]  # YY, YY, MM, DD, hh, mm, ss
+    year = pairs[:, 0] * 100 + pairs[:, 1]
+    month, day, hour, minute, second = pairs[:, 2], pairs[:, 3], pairs[:, 4], pairs[:, 5], pairs[:, 6]
     if not ((month >= 1) & (month <= 12) & (day >= 1) & (hour <= 23) & (minute <= 59) & (second <= 59)).all():
         return None
-    months = (year - 1970) * 12 + month - 1
-    month_start = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    month_days = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - month_start
-    if (day > month_days).any():
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    if (day > _MONTH_DAYS[month] + (leap & (month == 2))).any():
         return None
-    ts = (month_start + day - 1) * 86400 + hour * 3600 + minute * 60 + second
+    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    ts = days * 86400 + hour * 3600 + minute * 60 + second
     if ts.min() < TS_MIN or ts.max() >= TS_MAX:
         return None
     return ts
 
 
-def _lastfm1k_chunk(chunk: bytes, problems: Problems, user: str | None) -> Batch | None:
-    """The plays of a chunk in which every line is a well-formed play (exactly six fields,
-    a 'YYYY-MM-DDTHH:MM:SSZ' time in range, an artist name), split column-wise with a
-    few C-level passes; None when any line is not, so that the line-by-line parser reports it."""
+def _lastfm1k_chunk(chunk: bytes, problems: Problems, user: str | None) -> tuple[Batch, int] | None:
+    """The plays and the number of lines of a chunk in which every line is a well-formed
+    play (exactly six fields, a 'YYYY-MM-DDTHH:MM:SSZ' time in range, an artist name),
+    split column-wise with a few C-level passes; None when any line is not, so that the
+    line-by-line parser reports it."""
+    if b"\r" in chunk:
+        return None
     try:
         text = chunk.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if not text or "\r" in text:
-        return None
+    n = chunk.count(b"\n")
     if not text.endswith("\n"):
         text += "\n"
-    n = text.count("\n")
+        n += 1
     # split on tabs only: each line's track merges with the next line's user ("track\nuser").
     # With 5n + 1 fields, n newlines and one in each merged field (flat[5::5], n of them),
     # every line has exactly six fields.
@@ -232,8 +241,8 @@ def _lastfm1k_chunk(chunk: bytes, problems: Problems, user: str | None) -> Batch
         if user in seen:
             return None  # a chunk with several users: filtered line by line
         problems.skip("other users", n)
-        return Batch([], [], [], [])
-    return Batch(ts.tolist(), artists, parts[0::2], flat[2::5])
+        return Batch.of([]), n
+    return Batch(ts, artists, parts[0::2], flat[2::5]), n
 
 
 def parse_lastfm1k(fb: BinaryIO, total: int, problems: Problems, progress: Progress | None = None, user: str | None = None) -> Iterator[Batch]:
@@ -245,8 +254,9 @@ def parse_lastfm1k(fb: BinaryIO, total: int, problems: Problems, progress: Progr
     for chunk in _chunks(fb, total, progress):
         fast = _lastfm1k_chunk(chunk, problems, user)
         if fast is not None:
-            lineno += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
-            yield fast
+            batch, n = fast
+            lineno += n
+            yield batch
             continue
         lines = _decode_lines(chunk)
         yield Batch.of(_lastfm1k_lines(lines, lineno, problems, user))

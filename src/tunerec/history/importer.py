@@ -16,16 +16,19 @@ from typing import Any, Callable
 import numpy as np
 
 from tunerec.data.errors import DataError
-from tunerec.history.formats import FORMATS, Batch, Problems, choose_format
+from tunerec.history.formats import FORMATS, Problems, choose_format
 from tunerec.history.matching import AMBIGUOUS, EXACT, FUZZY, MBID, NONE, CatalogueMatcher
 from tunerec.history.sessions import count_stored_sessions
 from tunerec.store import Store, StoreError
 
 TOP_UNMATCHED = 10
-#: Plays per staging INSERT statement (3 parameters each, under SQLite's old 999-parameter limit).
-STAGE_ROWS = 300
-_STAGE_ONE = "INSERT INTO temp.history_stage VALUES (?, ?, ?)"
-_STAGE_MANY = "INSERT INTO temp.history_stage VALUES " + ", ".join(["(?, ?, ?)"] * STAGE_ROWS)
+#: Plays per staging INSERT statement (2 parameters each, under SQLite's old 999-parameter limit).
+STAGE_ROWS = 400
+_STAGE_ONE = "INSERT INTO temp.history_stage VALUES (?, ?)"
+_STAGE_MANY = "INSERT INTO temp.history_stage VALUES " + ", ".join(["(?, ?)"] * STAGE_ROWS)
+#: Staged plays carry (time << KEY_SHIFT) | name id in one integer (times < 2**32, ids < 2**31),
+#: which sorts like (time, name id) and binds one parameter instead of two.
+KEY_SHIFT = 31
 
 
 class _Tally:
@@ -58,6 +61,8 @@ class _NameIds(dict):
         self.pending: list[str] = []
 
     def __missing__(self, name: str) -> int:
+        if self.next_id >> KEY_SHIFT:
+            raise DataError(f"more than {(1 << KEY_SHIFT) - 1:,} distinct artist names in the listening history")
         nid = self[name] = self.next_id
         self.next_id += 1
         self.pending.append(name)
@@ -167,7 +172,7 @@ def _import(
         names = _NameIds(conn)
         # plays are staged in a temporary table, then inserted in key order: one sequential
         # pass over the plays index instead of scattered inserts (files hold several users)
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS history_stage(ts INTEGER NOT NULL, name_id INTEGER NOT NULL, track TEXT NOT NULL)")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS history_stage(key INTEGER NOT NULL, track TEXT NOT NULL)")
         conn.execute("DELETE FROM temp.history_stage")
         with open(path, "rb") as fb:
             # parsed in this thread: a parsing thread would contend for the GIL with this
@@ -177,14 +182,14 @@ def _import(
                 for batch in batches:
                     if not batch:
                         continue
-                    times = batch.times
                     nids = list(map(names.__getitem__, batch.artists))
                     ids = np.array(nids, dtype=np.int64)
                     if names.pending:
                         names.flush(ids, batch.mbids)
-                    _stage(conn, times, nids, batch.tracks)
+                    times = batch.times
+                    _stage(conn, (times << KEY_SHIFT) | ids, batch.tracks)
                     tally.add(ids)
-                    lo, hi = min(times), max(times)
+                    lo, hi = int(times.min()), int(times.max())
                     first_ts = lo if first_ts is None else min(first_ts, lo)
                     last_ts = hi if last_ts is None else max(last_ts, hi)
             except DataError as exc:
@@ -199,7 +204,7 @@ def _import(
             before = conn.total_changes
             conn.execute(
                 "INSERT OR IGNORE INTO history_plays(ts, name_id, track, import_id) "
-                f"SELECT ts, name_id, track, {import_id:d} FROM temp.history_stage ORDER BY ts, name_id, track"
+                f"SELECT key >> {KEY_SHIFT}, key & {(1 << KEY_SHIFT) - 1}, track, {import_id:d} FROM temp.history_stage ORDER BY key, track"
             )
             new_plays = conn.total_changes - before
             conn.execute("DROP TABLE temp.history_stage")
@@ -235,16 +240,16 @@ def _import(
     return report
 
 
-def _stage(conn: Any, times: list[int], nids: list[int], tracks: list[str]) -> None:
-    """Append plays to the staging table, :data:`STAGE_ROWS` per statement (a multi-row
-    VALUES costs about half of one statement per play)."""
-    flat = list(chain.from_iterable(zip(times, nids, tracks)))
-    per = 3 * STAGE_ROWS
+def _stage(conn: Any, keys: np.ndarray, tracks: list[str]) -> None:
+    """Append plays (see :data:`KEY_SHIFT`) to the staging table, :data:`STAGE_ROWS` per
+    statement (a multi-row VALUES costs about half of one statement per play)."""
+    flat = list(chain.from_iterable(zip(keys.tolist(), tracks)))
+    per = 2 * STAGE_ROWS
     whole = len(flat) - len(flat) % per
     if whole:
         conn.executemany(_STAGE_MANY, [flat[i : i + per] for i in range(0, whole, per)])
     if whole < len(flat):
-        conn.executemany(_STAGE_ONE, [flat[i : i + 3] for i in range(whole, len(flat), 3)])
+        conn.executemany(_STAGE_ONE, [flat[i : i + 2] for i in range(whole, len(flat), 2)])
 
 
 @dataclass

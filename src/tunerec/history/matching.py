@@ -41,6 +41,9 @@ class NameMatch:
     candidates: tuple[tuple[int, str], ...] = ()  # for ambiguous names
 
 
+NO_MATCH = NameMatch(None, NONE)
+
+
 def _raw(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip()
 
@@ -129,7 +132,7 @@ class CatalogueMatcher:
     def _fuzzy(self, key: str) -> NameMatch:
         """Similar spelling of the name key ``key``."""
         if len(key.replace(" ", "")) < MIN_FUZZY_LENGTH:
-            return NameMatch(None, NONE)
+            return NO_MATCH
         global _rapidfuzz
         if _rapidfuzz is None:
             from rapidfuzz import fuzz, process
@@ -143,11 +146,11 @@ class CatalogueMatcher:
         lengths, keys = self._shapes.get((key[0], key.count(" ")), ((), ()))
         bucket = keys[bisect_left(lengths, lo) : bisect_right(lengths, hi)]
         if not bucket:
-            return NameMatch(None, NONE)
+            return NO_MATCH
         scored = extract(key, bucket, scorer=ratio, score_cutoff=self.threshold, limit=10)
         good = [(k, s) for k, s, _ in scored if similar_words(key, k)]
         if not good:
-            return NameMatch(None, NONE)
+            return NO_MATCH
         good.sort(key=lambda ks: -ks[1])
         best_key, best = good[0]
         close = [k for k, s in good if s >= best - AMBIGUITY_MARGIN]
