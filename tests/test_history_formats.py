@@ -168,3 +168,57 @@ def test_spotify_array_with_a_broken_element_resyncs_at_the_next_one(monkeypatch
     plays, problems = parse("spotify", "\n".join(lines).encode())
     assert [p[2] for p in plays] == ["t0", "t1", "t3", "t4", "t5"]
     assert problems.bad_lines == 1 and problems.first[0] == (starts[2] + 1, "malformed JSON record")
+
+
+def test_iso_utc_seconds_agrees_with_datetime_on_every_day_and_refuses_other_forms() -> None:
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from tunerec.history.formats import iso_utc_seconds, parse_time
+
+    rng = random.Random(3)
+    start = datetime(1990, 1, 1, tzinfo=timezone.utc)
+    stamps = [(start + timedelta(days=d, seconds=rng.randrange(86400))).strftime("%Y-%m-%dT%H:%M:%SZ") for d in range(40177)]
+    got = iso_utc_seconds(stamps)
+    assert got is not None and got.tolist() == [parse_time(s) for s in stamps]
+    assert stamps[-1].startswith("2099-12-31")
+    ok = "2009-01-01T00:00:00Z"
+    for bad in [
+        "2009-02-29T00:00:00Z", "2009-04-31T10:00:00Z", "2009-13-01T00:00:00Z", "2009-00-10T00:00:00Z", "2009-01-00T00:00:00Z",
+        "2009-01-01T24:00:00Z", "2009-01-01T23:60:00Z", "2009-01-01T23:59:60Z", "1989-12-31T23:59:59Z", "2100-01-01T00:00:00Z",
+        "2009-01-01 00:00:00Z", "2009-01-01T00:00:00+", "20O9-01-01T00:00:00Z", "2009-01-01T00:00:00", "２009-01-01T00:00:00Z",
+    ]:
+        assert iso_utc_seconds([ok, bad]) is None, bad  # the caller then parses line by line
+    assert iso_utc_seconds(["2008-02-29T12:00:00Z", "2000-02-29T00:00:00Z"]).tolist() == [1204286400, 951782400]
+
+
+def test_lastfm1k_fast_chunks_and_line_by_line_parsing_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of well-formed lines are split column-wise, any other chunk line by line:
+    the plays, bad lines (with numbers), skipped plays and users must not depend on which."""
+    import random
+
+    rng = random.Random(11)
+    good = [f"user_00000{u}\t{iso(T0 - 60 * i)}\tmbid-{i % 7}\tArtist {i % 13}\t\tTrack {i}" for i in range(400) for u in (rng.choice("12"),)]
+    odd = [
+        "only\ttwo", "", f"user_000001\t{iso(T0)}\t\t \t\tx", f"user_000001\t{iso(T0)}\t\t\t\tx", "user_000001\t1241000000\t\tUnix\t\tx",
+        "user_000001\t2009-04-29T10:00:00+00:00\t\tOffset\t\tx", "user_000001\t2009-02-30T10:00:00Z\t\tA\t\tx",
+        f"u\t{iso(T0)}\tm\ta\tb\tc\td", f"u\t{iso(T0)}\tm\ta", f"user_000001\t{iso(T0)}\t\tCarriage\t\tx\r",
+    ]
+    lines = list(good)
+    for bad in odd:
+        lines.insert(rng.randrange(len(lines)), bad)
+    data = ("\n".join(lines) + "\n").encode() + b"user_000001\t2009-04-29T10:00:00Z\t\tBj\xf6rk\t\tx\n" + (good[0] + "\n").encode()
+
+    def line_by_line(user: str | None) -> tuple[list, tuple]:
+        problems = Problems()
+        plays = formats._lastfm1k_lines(formats._decode_lines(data), 0, problems, user)
+        return plays, (problems.bad_lines, problems.first, problems.skipped, problems.users)
+
+    for chunk in (300, 4096, 1 << 20):
+        monkeypatch.setattr(formats, "CHUNK", chunk)
+        for user in (None, "user_000002", "user_000009"):
+            plays, problems = parse("lastfm1k", data, user=user)
+            assert (plays, (problems.bad_lines, problems.first, problems.skipped, problems.users)) == line_by_line(user)
+    monkeypatch.setattr(formats, "CHUNK", 4096)
+    plays, problems = parse("lastfm1k", ("\n".join(good) + "\n").encode())  # only well-formed chunks
+    assert len(plays) == 400 and problems.bad_lines == 0 and plays[1] == (T0 - 60, "Artist 1", "Track 1", "mbid-1")

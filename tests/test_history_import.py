@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from test_history_helpers import T0, lastfm1k_text, listenbrainz_listen, spotify_stream, spotify_text, tiny_matcher, write
+from test_history_helpers import CATALOGUE, T0, lastfm1k_text, listenbrainz_listen, spotify_stream, spotify_text, tiny_matcher, write
 from tunerec.data.errors import DataError
 from tunerec.history import (
     CatalogueMatcher,
@@ -245,13 +245,41 @@ def test_sql_session_count_agrees_with_the_plain_split(store: Store) -> None:
 
     rng = random.Random(5)
     conn = store.conn
-    for _ in range(100):
+    for _ in range(300):
         conn.execute("DELETE FROM history_plays")
         times = [rng.randint(0, 20_000) for _ in range(rng.randint(1, 40))]
         conn.executemany("INSERT OR IGNORE INTO history_plays(ts, name_id, track, import_id) VALUES (?, ?, '', 1)", [(t, i % 3) for i, t in enumerate(times)])
         lo, hi = sorted(rng.sample(range(20_001), 2))
+        gap = rng.choice([0, 1, 60, 1800, 1800, 5000, 30_000])
         stored = sorted(t for (t,) in conn.execute("SELECT ts FROM history_plays"))
-        assert count_stored_sessions(conn, lo, hi, 1800) == count_sessions([t for t in stored if lo <= t <= hi], 1800)
+        assert count_stored_sessions(conn, lo, hi, gap) == count_sessions([t for t in stored if lo <= t <= hi], gap)
+
+
+def test_a_failing_name_match_leaves_the_store_unchanged(store: Store, tmp_path: Path) -> None:
+    """Names are matched in a helper thread while SQLite inserts the plays; its errors
+    reach the caller and roll the import back."""
+    import_history(store, write(tmp_path / "a.tsv", lastfm1k_text(PLAYS[:2])), tiny_matcher())
+    before = counts(store)
+
+    class Broken(CatalogueMatcher):
+        def match(self, name: str):  # noqa: ANN201
+            if name == "Portishead":
+                raise RuntimeError("matcher broke on Portishead")
+            return super().match(name)
+
+    broken = Broken([a for a, _ in CATALOGUE], [n for _, n in CATALOGUE])
+    with pytest.raises(RuntimeError, match="matcher broke"):
+        import_history(store, write(tmp_path / "b.tsv", lastfm1k_text(PLAYS)), broken)
+    assert counts(store) == before
+    assert import_history(store, write(tmp_path / "b.tsv", lastfm1k_text(PLAYS)), tiny_matcher()).new_plays == 4
+
+
+def test_a_new_name_keeps_the_mbid_of_its_first_play(store: Store, tmp_path: Path) -> None:
+    rows = [(T0 + 60 * i, "Portishead", f"t{i}") for i in range(3)]
+    text = lastfm1k_text(rows).replace("mbid-port", "{}")  # newest first: line 1 is the newest play
+    text = text.format("mbid-newest", "mbid-middle", "")
+    import_history(store, write(tmp_path / "p.tsv", text), tiny_matcher())
+    assert store.conn.execute("SELECT name, mbid FROM history_artists").fetchall() == [("Portishead", "mbid-newest")]
 
 
 def test_sessions_per_month_fills_empty_months(store: Store, tmp_path: Path) -> None:
