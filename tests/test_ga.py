@@ -183,8 +183,45 @@ def test_hybrid_mode_uses_any_ranker(dataset: Dataset, knn: ItemKNN, session: li
     assert len(r.recommendations) == 20
     assert any("SKNN rank" in r_.explanation or any("SKNN rank" in d for d in r_.details) for r_ in r.recommendations)
     # the relevance-only list follows the source's (shrunk) ranking, not item-kNN's
+    assert not hybrid.calibrated and hybrid.choice_method == "floor"
     top = hybrid.build(session, discovery=0.0)
     assert top.objectives["relevance"] == pytest.approx(1.0)
+
+
+def test_calibrated_relevance_is_the_default_for_item_knn(ga: GARecommender, session: list[int], knn: ItemKNN, dataset: Dataset) -> None:
+    assert ga.calibrated and ga.choice_method == "price" and ga.rank_discount == 0.0
+    assert ga.features is not None
+    sess_idx = knn.indices_of(session)
+    banned = np.zeros(len(ga.item_ids), dtype=bool)
+    scores = knn.score_sessions([session])[0]
+    cal = build_pool(ga.features, scores, sess_idx, banned, calibrated=True)
+    raw = build_pool(ga.features, scores, sess_idx, banned)
+    assert cal.prob is not None and raw.prob is None
+    assert ((cal.prob > 0) & (cal.prob < 1)).all() and cal.rel.max() == 1.0
+    assert np.array_equal(cal.items, raw.items)  # same candidates, other relevance
+    # item-kNN's top-20 holds many artists one or two people know; the calibrated top-20 few
+    lis = ga.features.listeners
+    rare_cal = rare_raw = 0
+    for _, _, s in dataset.session_list()[:40]:
+        idx = knn.indices_of(s)
+        sc = knn.score_sessions([s])[0]
+        for mode in (True, False):
+            p = build_pool(ga.features, sc, idx[idx >= 0], banned, calibrated=mode)
+            top = p.items[np.argsort(-p.rel if mode else p.rank, kind="stable")[:20]]
+            if mode:
+                rare_cal += int((lis[top] <= 2).sum())
+            else:
+                rare_raw += int((lis[top] <= 2).sum())
+    assert rare_cal < rare_raw / 2
+    result = ga.build(session, discovery=0.5)
+    assert 0.0 < result.objectives["relevance"] < 1.0
+
+
+def test_relevance_mode_is_checked(knn: ItemKNN) -> None:
+    with pytest.raises(ValueError, match="relevance"):
+        GARecommender(source=knn, relevance="magic")
+    shrunk = GARecommender(source=knn, relevance="shrunk")
+    assert not shrunk.calibrated and shrunk.choice_method == "floor" and shrunk.rank_discount == 1.0
 
 
 def test_invalid_discovery_is_refused(knn: ItemKNN) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from tunerec.recommenders.ga import operators as ops
 from tunerec.recommenders.ga.choose import choose, order_list
-from tunerec.recommenders.ga.mmr import mmr_list
+from tunerec.recommenders.ga.mmr import linear_list, mmr_list
 from tunerec.recommenders.ga.nsga import GAConfig, crowding, evolve, nondominated_ranks
 from tunerec.recommenders.ga.objectives import PoolArrays, evaluate
 
@@ -196,6 +196,24 @@ def test_choose_extremes() -> None:
     assert choose(ft, 0.0, "floor") == 1
     with pytest.raises(ValueError, match="unknown choice method"):
         choose(f, 0.5, "nope")
+
+
+def test_linear_list_trades_relevance_for_novelty_and_distance() -> None:
+    pa = synthetic_pool(n=80, k=10, seed=4)
+    top = linear_list(pa, 0.0, 0.0)
+    assert top.tolist() == list(range(10))  # relevance order (the pool is sorted by relevance)
+    f_top = evaluate(pa, top[None, :])[0]
+    for wn, wd in ((0.5, 0.0), (0.0, 1.0), (0.5, 1.0)):
+        row = linear_list(pa, wn, wd)
+        assert len(set(row.tolist())) == 10
+        f = evaluate(pa, row[None, :])[0]
+        assert f[0] <= f_top[0]
+        if wn:
+            assert f[1] > f_top[1] or (wd and f[2] > f_top[2])
+        else:
+            assert f[2] > f_top[2]
+    raw = linear_list(pa, 0.05, 0.0, raw_novelty=True)  # weight per bit instead of per pool range
+    assert evaluate(pa, raw[None, :])[0, 1] >= f_top[1]
 
 
 def test_order_list_separates_similar_artists() -> None:
