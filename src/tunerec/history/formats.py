@@ -226,9 +226,9 @@ def _lastfm1k_chunk(chunk: bytes, problems: Problems, user: str | None) -> tuple
     if not all(map(contains, merged, repeat("\n"))):
         return None
     artists = flat[3::5]
-    for name in set(artists):
-        if not name or name.isspace():
-            return None
+    distinct = set(artists)
+    if "" in distinct or any(map(str.isspace, distinct)):
+        return None
     ts = iso_utc_seconds(flat[1::5])
     if ts is None:
         return None

@@ -182,8 +182,7 @@ def _import(
                 for batch in batches:
                     if not batch:
                         continue
-                    nids = list(map(names.__getitem__, batch.artists))
-                    ids = np.array(nids, dtype=np.int64)
+                    ids = np.fromiter(map(names.__getitem__, batch.artists), dtype=np.int64, count=len(batch))
                     if names.pending:
                         names.flush(ids, batch.mbids)
                     times = batch.times
