@@ -17,7 +17,7 @@ from typing import Any
 LOSSES = ("set_softmax", "softmax", "sampled_softmax", "bpr_max")
 OPTIMIZERS = ("adam", "adagrad")
 INITS = ("glorot", "svd")
-POOLINGS = ("none", "mean", "attention")
+POOLINGS = ("none", "mean")
 PROFILE_ORDERS = ("shuffle", "plays", "weighted")
 
 
@@ -41,8 +41,7 @@ class RNNConfig:
     hidden_size: int = 128
     num_layers: int = 1
     tie_embeddings: bool = True  # output item embeddings = input embeddings ("constrained")
-    pooling: str = "mean"  # "mean"/"attention": add the (attention-weighted) mean input embedding of the session
-    attention_size: int = 64
+    pooling: str = "mean"  # "mean": add the mean input embedding of the session to the output
     dropout_embedding: float = 0.0
     dropout_hidden: float = 0.3
     dropout_item: float = 0.0  # share of the session's artists left out of the pooled mean while training
@@ -83,7 +82,6 @@ class RNNConfig:
             ("embedding_dim", self.embedding_dim >= 1, "at least 1"),
             ("hidden_size", self.hidden_size >= 1, "at least 1"),
             ("num_layers", self.num_layers >= 1, "at least 1"),
-            ("attention_size", self.attention_size >= 1, "at least 1"),
             ("dropout_embedding", 0.0 <= self.dropout_embedding < 1.0, "in [0, 1)"),
             ("dropout_hidden", 0.0 <= self.dropout_hidden < 1.0, "in [0, 1)"),
             ("dropout_item", 0.0 <= self.dropout_item < 1.0, "in [0, 1)"),

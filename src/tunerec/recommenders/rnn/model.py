@@ -14,13 +14,8 @@ from tunerec.recommenders.rnn.config import RNNConfig
 
 class GRU4RecNet(nn.Module):
     """Item embedding -> dropout -> GRU (1+ layers) -> dropout -> projection to the embedding
-    size (when hidden != embedding) [+ pooled input embeddings of the session] -> dot with the
-    output item embeddings (tied to the input ones when ``tie_embeddings``) + item bias.
-
-    Pooling ``mean`` adds the mean embedding of the session's artists so far; ``attention``
-    (as in NARM) adds their weighted mean, the weight of artist j at step t being
-    softmax_j(w · tanh(A e_j + B h_t)). ``w`` starts at zero, so attention starts as the mean.
-    """
+    size (when hidden != embedding) [+ mean input embedding of the session] -> dot with the
+    output item embeddings (tied to the input ones when ``tie_embeddings``) + item bias."""
 
     def __init__(self, n_items: int, cfg: RNNConfig) -> None:
         super().__init__()
@@ -29,11 +24,7 @@ class GRU4RecNet(nn.Module):
         self.cfg = cfg
         self.item_emb = nn.Embedding(n_items, d)
         self.gru = nn.GRU(d, h, num_layers=cfg.num_layers, dropout=cfg.dropout_hidden if cfg.num_layers > 1 else 0.0)
-        self.proj = nn.Linear(h, d) if h != d or cfg.pooling != "none" else None
-        if cfg.pooling == "attention":
-            self.att_item = nn.Linear(d, cfg.attention_size, bias=False)
-            self.att_hidden = nn.Linear(h, cfg.attention_size)
-            self.att_w = nn.Linear(cfg.attention_size, 1, bias=False)
+        self.proj = nn.Linear(h, d) if h != d or cfg.pooling == "mean" else None
         self.out_emb = None if cfg.tie_embeddings else nn.Embedding(n_items, d)
         self.out_bias = nn.Parameter(torch.zeros(n_items))
         self.drop_emb = nn.Dropout(cfg.dropout_embedding)
@@ -53,11 +44,9 @@ class GRU4RecNet(nn.Module):
                     nn.init.xavier_uniform_(p)
             else:
                 nn.init.zeros_(p)
-        if self.cfg.pooling != "none" and self.proj is not None:
+        if self.cfg.pooling == "mean" and self.proj is not None:
             # the GRU starts silent: the first scores come from the pooled embeddings alone
             nn.init.zeros_(self.proj.weight)
-        if self.cfg.pooling == "attention":
-            nn.init.zeros_(self.att_w.weight)  # uniform attention = mean pooling at the start
 
     def set_item_embeddings(self, emb: np.ndarray) -> None:
         with torch.no_grad():
@@ -88,17 +77,6 @@ class GRU4RecNet(nn.Module):
         out, new_h = self.gru(x.unsqueeze(0), hidden)
         return out[0], new_h, e
 
-    def attend(self, h_rows: torch.Tensor, e_pairs: torch.Tensor, pair_rows: torch.Tensor) -> torch.Tensor:
-        """Attention-pooled embeddings: (R, H) states, (P, d) embeddings of the (row, artist)
-        pairs of each row's session so far, (P,) their rows -> (R, d) weighted means."""
-        R = h_rows.shape[0]
-        logit = self.att_w(torch.tanh(self.att_item(e_pairs) + self.att_hidden(h_rows)[pair_rows])).squeeze(1).float()
-        top = torch.full((R,), float("-inf")).scatter_reduce(0, pair_rows, logit, reduce="amax", include_self=True)
-        w = torch.exp(logit - top[pair_rows])
-        norm = torch.zeros(R).index_add(0, pair_rows, w)
-        w = w / norm[pair_rows]
-        return torch.zeros(R, e_pairs.shape[1]).index_add(0, pair_rows, w.unsqueeze(1) * e_pairs.float())
-
     def scores(self, q: torch.Tensor) -> torch.Tensor:
         """(R, d) query vectors -> (R, n_items) scores."""
         return q @ self.output_weight.T + self.out_bias
@@ -120,26 +98,17 @@ class GRU4RecNet(nn.Module):
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.gru(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # (n, T, H)
-        keep = torch.arange(T).unsqueeze(0) < lengths.unsqueeze(1)
-        if all_positions:
-            h_rows = out[keep]
-            r_idx, t_idx = keep.nonzero(as_tuple=True)  # one row per (session, position)
-        else:
-            r_idx, t_idx = torch.arange(n), lengths - 1
-            h_rows = out[r_idx, t_idx]
-        if self.cfg.pooling == "none":
-            return self.output_vector(h_rows, None)
+        pooled = None
         if self.cfg.pooling == "mean":
-            csum = torch.cumsum(e * keep.unsqueeze(2).float(), dim=1)
-            pooled = csum[r_idx, t_idx] / (t_idx + 1).unsqueeze(1).float()
-            return self.output_vector(h_rows, pooled)
-        # attention: pair every output row with the artists of its session up to its position
-        span = t_idx + 1
-        pair_rows = torch.repeat_interleave(torch.arange(len(span)), span)
-        first = torch.cumsum(span, 0) - span
-        pair_pos = torch.arange(int(span.sum())) - torch.repeat_interleave(first, span)
-        e_pairs = e[r_idx[pair_rows], pair_pos]
-        return self.output_vector(h_rows, self.attend(h_rows, e_pairs, pair_rows))
+            mask = (torch.arange(T).unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(2).float()
+            csum = torch.cumsum(e * mask, dim=1)
+            pooled = csum / torch.arange(1, T + 1, dtype=torch.float32).view(1, T, 1)
+        if all_positions:
+            keep = torch.arange(T).unsqueeze(0) < lengths.unsqueeze(1)
+            return self.output_vector(out[keep], None if pooled is None else pooled[keep])
+        last = lengths - 1
+        idx = torch.arange(n)
+        return self.output_vector(out[idx, last], None if pooled is None else pooled[idx, last])
 
 
 def param_count(net: nn.Module) -> int:

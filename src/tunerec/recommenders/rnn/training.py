@@ -314,9 +314,6 @@ class Trainer:
             pooled = total / pn.clamp(min=1.0)
             pooled_sum[slots] = total.detach()
             pooled_n[slots] = pn
-        elif cfg.pooling == "attention":
-            rows, p = ranges(seqs.offsets[step.seq], step.pos + 1)  # each row's artists so far
-            pooled = net.attend(out, net.item_emb(items[torch.from_numpy(p)]), torch.from_numpy(rows))
         q = net.output_vector(out, pooled)
         t = _step_targets(seqs, step.pos, step.seq, cfg)
         if cfg.loss == "set_softmax":
