@@ -162,7 +162,7 @@ _ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
 _ISO_SEP_AT = [4, 7, 10, 13, 16, 19]
 _ISO_SEPS = np.frombuffer(b"--T::Z", dtype=np.uint8)
 #: Days in each month (index 1..12) of a common year.
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 
 
 def iso_utc_seconds(times: list[str]) -> np.ndarray | None:
@@ -180,7 +180,7 @@ def iso_utc_seconds(times: list[str]) -> np.ndarray | None:
     d = a[:, _ISO_DIGITS] - np.uint8(48)  # a non-digit wraps around to > 9
     if (d > 9).any():
         return None
-    d = d.astype(np.int64)
+    d = d.astype(np.int32)
     pairs = d[:, 0::2] * 10 + d[:, 1::2]  # YY, YY, MM, DD, hh, mm, ss
     year = pairs[:, 0] * 100 + pairs[:, 1]
     month, day, hour, minute, second = pairs[:, 2], pairs[:, 3], pairs[:, 4], pairs[:, 5], pairs[:, 6]
@@ -195,7 +195,7 @@ def iso_utc_seconds(times: list[str]) -> np.ndarray | None:
     yoe = y - era * 400
     doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
     days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    ts = days * 86400 + hour * 3600 + minute * 60 + second
+    ts = days.astype(np.int64) * 86400 + (hour * 3600 + minute * 60 + second)
     if ts.min() < TS_MIN or ts.max() >= TS_MAX:
         return None
     return ts

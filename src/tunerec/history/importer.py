@@ -24,11 +24,16 @@ from tunerec.store import Store, StoreError
 TOP_UNMATCHED = 10
 #: Plays per staging INSERT statement (2 parameters each, under SQLite's old 999-parameter limit).
 STAGE_ROWS = 400
-_STAGE_ONE = "INSERT INTO temp.history_stage VALUES (?, ?)"
-_STAGE_MANY = "INSERT INTO temp.history_stage VALUES " + ", ".join(["(?, ?)"] * STAGE_ROWS)
 #: Staged plays carry (time << KEY_SHIFT) | name id in one integer (times < 2**32, ids < 2**31),
 #: which sorts like (time, name id) and binds one parameter instead of two.
 KEY_SHIFT = 31
+
+
+def _stage_values(rows: int) -> str:
+    return "INSERT INTO temp.history_stage VALUES " + ", ".join(["(?, ?)"] * rows)
+
+
+_STAGE_MANY = _stage_values(STAGE_ROWS)
 
 
 class _Tally:
@@ -38,10 +43,10 @@ class _Tally:
         self.n = np.zeros(1024, dtype=np.int64)
 
     def add(self, ids: np.ndarray) -> None:
-        bc = np.bincount(ids)
-        if len(bc) > len(self.n):
-            self.n = np.concatenate([self.n, np.zeros(max(len(bc), 2 * len(self.n)) - len(self.n), dtype=np.int64)])
-        self.n[: len(bc)] += bc
+        top = int(ids.max())
+        if top >= len(self.n):
+            self.n = np.concatenate([self.n, np.zeros(max(top + 1, 2 * len(self.n)) - len(self.n), dtype=np.int64)])
+        np.add.at(self.n, ids, 1)
 
     def total(self) -> int:
         return int(self.n.sum())
@@ -248,7 +253,7 @@ def _stage(conn: Any, keys: np.ndarray, tracks: list[str]) -> None:
     if whole:
         conn.executemany(_STAGE_MANY, [flat[i : i + per] for i in range(0, whole, per)])
     if whole < len(flat):
-        conn.executemany(_STAGE_ONE, [flat[i : i + 2] for i in range(whole, len(flat), 2)])
+        conn.execute(_stage_values(len(flat[whole:]) // 2), flat[whole:])
 
 
 @dataclass
