@@ -37,7 +37,7 @@ class RNNConfig:
     """
 
     # model
-    embedding_dim: int = 128
+    embedding_dim: int = 512
     hidden_size: int = 128
     num_layers: int = 1
     tie_embeddings: bool = True  # output item embeddings = input embeddings ("constrained")
@@ -46,7 +46,7 @@ class RNNConfig:
     dropout_hidden: float = 0.3
     dropout_item: float = 0.0  # share of the session's artists left out of the pooled mean while training
     init: str = "svd"  # "svd": item embeddings from the train co-listening matrix
-    init_scale: float = 4.0  # root-mean-square row norm of the SVD embeddings
+    init_scale: float = 8.0  # root-mean-square row norm of the SVD embeddings (grow it with sqrt(embedding_dim))
     # loss
     loss: str = "set_softmax"
     mask_seen: bool = True  # artists already in the sequence are left out of the softmax
