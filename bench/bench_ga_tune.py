@@ -40,7 +40,8 @@ def list_metrics(lists, targets, split) -> dict[str, float]:
 def calibrate(split, knn, given, targets) -> None:
     """Fit :mod:`tunerec.recommenders.ga.calibration` on the GA's pools of the validation
     sessions (hit = the candidate is in the session's targets; weight 1 / number of targets)
-    and print the coefficients, with the fit on a random half checked on the other half."""
+    and print the coefficients, with the fit on a random half checked on the other half.
+    The pools are the GA's own (their long-tail slice is chosen by the current coefficients)."""
     from tunerec.recommenders.ga.calibration import FEATURES, fit_coefficients, hit_probability, relevance_features
     from tunerec.recommenders.ga.pool import build_pool
 
@@ -53,7 +54,7 @@ def calibrate(split, knn, given, targets) -> None:
         gi = np.unique(gi[gi >= 0])
         banned = np.zeros(len(ga.item_ids), dtype=bool)
         banned[gi] = True
-        pool = build_pool(feat, scores[r], gi, banned, sizes=ga.sizes)
+        pool = build_pool(feat, scores[r], gi, banned, sizes=ga.sizes, calibrated=True)  # the GA's own pool
         tset = set(int(a) for a in t)
         xs.append(relevance_features(pool.scores, pool.rank, feat.listeners[pool.items], feat.n_users, pool.tag_sim))
         ys.append(np.array([int(a) in tset for a in ga.item_ids[pool.items]], dtype=float))

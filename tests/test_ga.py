@@ -12,7 +12,7 @@ from tunerec.data.search import ArtistIndex, resolve_names
 from tunerec.recommenders.base import Context
 from tunerec.recommenders.ga import GARecommender
 from tunerec.recommenders.ga.nsga import GAConfig
-from tunerec.recommenders.ga.pool import RELEVANT, build_pool
+from tunerec.recommenders.ga.pool import LONGTAIL, RELEVANT, build_pool
 from tunerec.recommenders.knn import ItemKNN, SessionKNN
 
 pytestmark = pytest.mark.slow
@@ -198,7 +198,11 @@ def test_calibrated_relevance_is_the_default_for_item_knn(ga: GARecommender, ses
     raw = build_pool(ga.features, scores, sess_idx, banned)
     assert cal.prob is not None and raw.prob is None
     assert ((cal.prob > 0) & (cal.prob < 1)).all() and cal.rel.max() == 1.0
-    assert np.array_equal(cal.items, raw.items)  # same candidates, other relevance
+    # same candidates but for the long tail, which calibration picks by hit probability
+    assert set(cal.items[cal.origin != LONGTAIL].tolist()) == set(raw.items[raw.origin != LONGTAIL].tolist())
+    lt_cal, lt_raw = cal.items[cal.origin == LONGTAIL], raw.items[raw.origin == LONGTAIL]
+    assert len(lt_cal) == len(lt_raw) > 0
+    assert (ga.features.listeners[lt_cal] < np.median(ga.features.listeners[cal.items[cal.origin != LONGTAIL]])).all()
     # item-kNN's top-20 holds many artists one or two people know; the calibrated top-20 few
     lis = ga.features.listeners
     rare_cal = rare_raw = 0

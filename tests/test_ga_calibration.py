@@ -62,17 +62,19 @@ def test_price_choice_prices_novelty_in_hits() -> None:
     for hits in (0.1, 1.0, 10.0):
         assert choose(F, 0.0, "price", 0.5, hits=hits) == 0
         assert F[choose(F, 1.0, "price", 0.5, hits=hits), 1] >= F[choose(F, 0.5, "price", 0.5, hits=hits), 1]
-    # d = 0.5 (hand-computed values of price_value): a session with likely hits keeps them, one
-    # whose candidates are unlikely hits anyway gives relevance up for novelty
-    assert choose(F, 0.5, "price", 0.5, hits=10.0) == 0
-    assert choose(F, 0.5, "price", 0.5, hits=1.0) == 1
-    assert choose(F, 0.5, "price", 0.5, hits=0.1) == 3
+    # d = 0.5 (hand-computed values of price_value with 0.7 hits per unit): a session with
+    # likely hits keeps them, one whose candidates are unlikely hits anyway gives relevance up
+    assert choose(F, 0.5, "price", 0.5, hits=10.0, hits_unit=0.7) == 0
+    assert choose(F, 0.5, "price", 0.5, hits=1.0, hits_unit=0.7) == 1
+    assert choose(F, 0.5, "price", 0.5, hits=0.1, hits_unit=0.7) == 3
+    # a dearer hit (larger unit) buys more novelty
+    assert choose(F, 0.5, "price", 0.5, hits=1.0, hits_unit=3.0) == 3
     # without expected hits (uncalibrated relevance) "price" is the "floor" rule
     for d in (0.0, 0.5, 1.0):
         assert choose(F, d, "price", 0.5) == choose(F, d, "floor", 0.5)
     # session tags: coverage counts at d = 0, but relevance stays within the 20% tag slack
     ft = np.c_[F, [0.0, 1.0, 1.0, 1.0]]
-    assert choose(ft, 0.0, "price", 0.5, hits=1.0) == 1
+    assert choose(ft, 0.0, "price", 0.5, hits=1.0, hits_unit=0.7) == 1
 
 
 def test_price_weights_scale_with_discovery_and_hits() -> None:

@@ -200,6 +200,7 @@ def test_choose_extremes() -> None:
 
 def test_linear_list_trades_relevance_for_novelty_and_distance() -> None:
     pa = synthetic_pool(n=80, k=10, seed=4)
+    pa.tagged[:] = True  # (untagged artists get no credit for variety; ILD leaves them out)
     top = linear_list(pa, 0.0, 0.0)
     assert top.tolist() == list(range(10))  # relevance order (the pool is sorted by relevance)
     f_top = evaluate(pa, top[None, :])[0]

@@ -34,19 +34,19 @@ FEATURES = (
     "tag_sim_x_share",
     "tag_sim_ratio",
 )
-#: Intercept, then one weight per feature of :data:`FEATURES` (fitted on 1010 validation
-#: sessions, 430,906 candidates, 2433 hits; fitted on a random half, the top-20 by p of the
-#: other half's pools reach Recall@20 .164, against .126 for item-kNN's own top-20).
+#: Intercept, then one weight per feature of :data:`FEATURES` (fitted on the GA's pools of
+#: the 1010 validation sessions: 433,096 candidates, 2492 hits; fitted on a random half, the
+#: top-20 by p of the other half's pools reach Recall@20 .163, item-kNN's own top-20 .126).
 COEFFICIENTS = (
-    -3.1779,  # intercept
-    0.4274,  # log_score_ratio
-    -0.3384,  # log_rank
-    0.4513,  # log_share
-    -0.0148,  # log_share_sq
-    0.0677,  # score_ratio_x_share
-    -1.6595,  # tag_sim
-    -0.4522,  # tag_sim_x_share
-    2.3120,  # tag_sim_ratio
+    -3.1784,  # intercept
+    0.3873,  # log_score_ratio
+    -0.3537,  # log_rank
+    0.4296,  # log_share
+    -0.0163,  # log_share_sq
+    0.0630,  # score_ratio_x_share
+    -1.4803,  # tag_sim
+    -0.4298,  # tag_sim_x_share
+    2.2012,  # tag_sim_ratio
 )
 #: Lower bound of the log score ratio (scores of candidates the source barely ranks).
 MIN_LOG_RATIO = -14.0

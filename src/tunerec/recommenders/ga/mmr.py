@@ -50,9 +50,10 @@ def mmr_lists(pa: PoolArrays, lambdas: tuple[float, ...] = MMR_LAMBDAS) -> np.nd
 def linear_list(pa: PoolArrays, w_novelty: float, w_diversity: float, raw_novelty: bool = False) -> np.ndarray:
     """Greedy list on the GA's own objectives, linearised: each step adds the artist
     maximising relevance + ``w_novelty``·novelty' + ``w_diversity``·(mean tag distance to
-    the tagged artists chosen so far; ILD leaves untagged artists out, so they get the
-    chosen artists' own mean distance, which leaves ILD unchanged). novelty' is novelty
-    min-max scaled over the pool, or in bits with ``raw_novelty``."""
+    the tagged artists chosen so far; an untagged artist gets no credit for variety, since
+    nothing is known of its style; validation lists that counted untagged artists as neutral
+    filled up with them: a third of the list at d = 1). novelty' is novelty min-max scaled
+    over the pool, or in bits with ``raw_novelty``."""
     k = pa.k
     nov = pa.novelty
     span = nov.max() - nov.min() if pa.n else 0.0
@@ -62,20 +63,12 @@ def linear_list(pa: PoolArrays, w_novelty: float, w_diversity: float, raw_novelt
         nov01 = (nov - nov.min()) / span if span > 0 else np.zeros(pa.n)
     base = pa.rel + w_novelty * nov01
     dist_sum = np.zeros(pa.n)  # distance of each artist to the tagged artists chosen so far
-    pair_sum = 0.0  # sum of pairwise distances among the chosen tagged artists
     n_tagged = 0
     chosen = np.zeros(pa.n, dtype=bool)
     out = np.zeros(k, dtype=np.int64)
     for step in range(k):
         if n_tagged:
-            spread = dist_sum / n_tagged
-            # an untagged artist leaves ILD as it is: it gets the chosen artists' mean distance
-            if n_tagged > 1:
-                neutral = pair_sum / (n_tagged * (n_tagged - 1) / 2)
-            else:
-                others = spread[pa.tagged & ~chosen]
-                neutral = float(others.mean()) if len(others) else 0.0
-            score = base + w_diversity * np.where(pa.tagged, spread, neutral)
+            score = base + w_diversity * np.where(pa.tagged, dist_sum / n_tagged, 0.0)
         else:
             score = base.copy()
         score[chosen] = -np.inf
@@ -83,7 +76,6 @@ def linear_list(pa: PoolArrays, w_novelty: float, w_diversity: float, raw_novelt
         out[step] = j
         chosen[j] = True
         if pa.tagged[j]:
-            pair_sum += float(dist_sum[j])
             dist_sum += 1.0 - pa.sim[j]
             n_tagged += 1
     return out

@@ -6,7 +6,9 @@ Sources (each a bit flag in :attr:`CandidatePool.origin`):
 - ``COLISTEN``: item-kNN's top artists when another model is the relevance source (hybrid);
 - ``TAGS``: artists whose tag profile is closest to the session's (and to its own tags);
 - ``FRIENDS``: artists played by friends of the users who play the session's artists;
-- ``LONGTAIL``: the most relevant of the little-known artists outside the top.
+- ``LONGTAIL``: the most relevant of the little-known artists outside the top (with
+  calibrated relevance: the likeliest hits among the artists with fewer listeners than the
+  pool's median, anywhere in the ranking).
 
 Session artists and excluded (blocked) artists never enter the pool.
 """
@@ -135,11 +137,19 @@ def build_pool(
             cand = np.where(allowed & ~taken & (friend_count > 0), friend_count / np.sqrt(feat.listeners), -np.inf)
             add(top_k(cand, sizes.friends), FRIENDS)
 
-    # long tail: relevant artists outside the top that few people know
+    # long tail: relevant artists outside the top that few people know (calibrated: the
+    # likeliest hits among them, anywhere in the ranking; otherwise the best ranked)
     if sizes.longtail and taken.any():
         median = float(np.median(feat.listeners[taken]))
-        near = rank < sizes.relevant + LONGTAIL_DEPTH
-        cand = np.where(allowed & ~taken & near & (feat.listeners < median), -rank.astype(np.float64), -np.inf)
+        rare = allowed & ~taken & (feat.listeners < median)
+        if calibrated:
+            x = relevance_features(
+                np.where(allowed, scores, -np.inf), rank, feat.listeners, feat.n_users, np.where(allowed, tag_sim, 0.0)
+            )
+            cand = np.where(rare, hit_probability(x), -np.inf)
+        else:
+            near = rank < sizes.relevant + LONGTAIL_DEPTH
+            cand = np.where(rare & near, -rank.astype(np.float64), -np.inf)
         add(top_k(cand, sizes.longtail), LONGTAIL)
 
     items = np.flatnonzero(taken)

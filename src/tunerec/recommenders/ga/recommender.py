@@ -31,11 +31,12 @@ if TYPE_CHECKING:
 
 DEFAULT_DEADLINE = 0.3
 DEFAULT_DISCOVERY = 0.5
-#: Listener shrinkage of relevance (see :func:`.pool.normalised_relevance`), chosen on a
-#: validation split of the train users (bench/bench_ga_tune.py).
+#: Listener shrinkage of the uncalibrated relevance (relevance sources other than item-kNN;
+#: see :func:`.pool.normalised_relevance`), chosen on a validation split of the train users.
 SUPPORT = 5.0
 #: Share of the discovery weight given to novelty (the rest to diversity) when choosing
-#: (0.6 met the ILD target on the validation split; 0.8 gave 2 points more novelty, less ILD).
+#: (validation split: with "price", 0.6 beat 0.65 and 0.7, which gave up recall for novelty
+#: and fell short of +10% ILD; with "floor", 0.6 met the ILD target, 0.8 did not).
 NOVELTY_SHARE = 0.6
 #: How the relevance objective is computed (see :class:`GARecommender`).
 RELEVANCE_MODES = ("auto", "calibrated", "shrunk")
