@@ -86,6 +86,7 @@ def calibrate(split, knn, given, targets) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--val-seed", type=int, default=None, help="seed of the validation carve of the train users (default --seed)")
     ap.add_argument("--max", type=int, default=300, help="validation sessions (sampled with the split seed; 0: all)")
     ap.add_argument("--support", default="0", help="comma-separated listener-shrinkage values")
     ap.add_argument(
@@ -107,7 +108,7 @@ def main() -> None:
     args = ap.parse_args()
 
     ds = load_dataset()
-    split = validation_split(make_split(ds, args.seed).train, args.seed)
+    split = validation_split(make_split(ds, args.seed).train, args.seed if args.val_seed is None else args.val_seed)
     given, targets = list_cases(split)
     chosen = sample_events(len(given), args.max or None, split.seed)
     if chosen is not None:
