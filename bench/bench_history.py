@@ -8,7 +8,7 @@ after loading the catalogue. A baseline measured in the same run: the plain
 right before and after the import's, averaged, as the machine is shared), so the import
 speed is also shown as a ratio of the fastest possible Python pass.
 
-Constant memory: the parser reads 1 MiB chunks and inserts in batches; only the
+Constant memory: the parser reads 512 KiB chunks and inserts in batches; only the
 distinct artist names stay in memory. Peak RSS should be nearly flat from 1M to 5M
 plays (it grows with the distinct names only); ``--sizes 16000000`` checks a 2 GB file
 (the full Last.fm 1K file has ~19M plays but only ~170k distinct artists; the generated

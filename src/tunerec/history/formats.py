@@ -1,6 +1,6 @@
 """Listening-history file formats: detection from content and streaming parsers.
 
-Every parser reads the file in 1 MiB chunks (constant memory), yields a :class:`Batch` of
+Every parser reads the file in 512 KiB chunks (constant memory), yields a :class:`Batch` of
 plays ``(unix_ts, artist_name, track_name, artist_mbid)`` per chunk and records malformed
 lines in a :class:`Problems` (count plus the first ten with their line numbers) instead of
 stopping.
@@ -25,7 +25,7 @@ from tunerec.data.errors import DataError
 Play = tuple[int, str, str, str]  # (unix seconds UTC, artist name, track name, artist MBID or "")
 Progress = Callable[[int, int], None]  # (bytes read, total bytes)
 
-CHUNK = 1 << 20
+CHUNK = 1 << 19  # 512 KiB: less memory held per batch, as fast as 1 MiB
 MAX_RECORD = 1 << 20  # a JSON record larger than this is malformed
 SHOWN_PROBLEMS = 10
 MIN_SPOTIFY_MS = 30_000

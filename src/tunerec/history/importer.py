@@ -22,7 +22,7 @@ from tunerec.history.sessions import count_stored_sessions
 from tunerec.store import Store, StoreError
 
 TOP_UNMATCHED = 10
-#: Batches between two :func:`release_free_memory` calls (a batch is up to 1 MiB of the file).
+#: Batches between two :func:`release_free_memory` calls (a batch is one chunk of the file, or 5,000 JSON records).
 TRIM_EVERY = 4
 #: Plays per staging INSERT statement (2 parameters each, under SQLite's old 999-parameter limit).
 STAGE_ROWS = 400
@@ -225,6 +225,7 @@ def _import(
                 raise
             finally:
                 batches.close()
+        release_free_memory()
         # names are matched (Python) while SQLite sorts and inserts the plays (no GIL held)
         matching = _Matching(matcher, names, tally.n, names.first_new_id)
         try:
