@@ -44,10 +44,14 @@ def _malloc_trim() -> Callable[[], None]:
         import ctypes
 
         trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # not glibc (or no libc handle at all)
         return lambda: None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return lambda: None if trim(0) else None
+
+    def release() -> None:
+        trim(0)
+
+    return release
 
 
 #: Gives the freed parts of the C heap back to the OS. Each chunk of a file allocates a few
