@@ -226,3 +226,15 @@ def test_order_list_separates_similar_artists() -> None:
     assert sorted(order.tolist()) == [0, 1, 2, 3]
     # untagged or dissimilar lists keep the relevance order
     assert order_list(rel, np.eye(4), np.ones(4, dtype=bool)).tolist() == [0, 1, 2, 3]
+
+
+def test_order_list_never_buries_a_relevant_artist() -> None:
+    """When every artist is alike (an all-pop list), the order stays close to relevance."""
+    n = 12
+    rel = np.linspace(1.0, 0.1, n)
+    sim = np.full((n, n), 0.9)
+    sim[-1, :] = sim[:, -1] = 0.0  # one odd artist, the least relevant
+    order = order_list(rel, sim, np.ones(n, dtype=bool), window=3)
+    assert sorted(order.tolist()) == list(range(n))
+    assert all(abs(pos - int(i)) <= 3 for pos, i in enumerate(order))
+    assert order_list(rel, sim, np.ones(n, dtype=bool), window=n).tolist()[1] == n - 1  # unbounded: the odd one jumps up

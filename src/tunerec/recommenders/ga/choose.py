@@ -141,9 +141,10 @@ def choose(
     return int(order[0])
 
 
-def order_list(rel: np.ndarray, sim: np.ndarray, tagged: np.ndarray, too_similar: float = 0.5) -> np.ndarray:
-    """Order of a list's artists: most relevant first, but never two artists whose tag
-    profiles have cosine ≥ ``too_similar`` side by side when another choice exists."""
+def order_list(rel: np.ndarray, sim: np.ndarray, tagged: np.ndarray, too_similar: float = 0.5, window: int = 3) -> np.ndarray:
+    """Order of a list's artists: most relevant first, but two artists whose tag profiles
+    have cosine ≥ ``too_similar`` are not put side by side when one of the next ``window``
+    most relevant artists left is less similar (so a relevant artist is never buried)."""
     n = len(rel)
     left = list(np.lexsort((np.arange(n), -rel)))
     out: list[int] = []
@@ -151,7 +152,7 @@ def order_list(rel: np.ndarray, sim: np.ndarray, tagged: np.ndarray, too_similar
         pick = 0
         if out and tagged[out[-1]]:
             prev = out[-1]
-            for pos, j in enumerate(left):
+            for pos, j in enumerate(left[:window]):
                 if not tagged[j] or sim[prev, j] < too_similar:
                     pick = pos
                     break
