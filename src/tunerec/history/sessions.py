@@ -54,17 +54,6 @@ def split_sessions(rows: Iterable[HistoryRow], gap_seconds: int) -> Iterator[His
         yield current
 
 
-def count_sessions(timestamps: Iterable[int], gap_seconds: int) -> int:
-    """Number of sessions in ascending timestamps (constant memory)."""
-    n = 0
-    last = None
-    for ts in timestamps:
-        if last is None or ts - last > gap_seconds:
-            n += 1
-        last = ts
-    return n
-
-
 def stored_session_starts(conn: Any, first_ts: int, last_ts: int, gap_seconds: int) -> Iterator[int]:
     """Start times of the sessions among the stored plays between two times (inclusive).
 

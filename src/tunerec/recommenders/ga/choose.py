@@ -125,7 +125,7 @@ def choose(
     if method == "sum":
         value = s @ w
     elif method == "price":
-        value = price_value(f, d, float(hits), novelty_share, PRICE_HITS if hits_unit is None else hits_unit)  # type: ignore[arg-type]
+        value = price_value(f, d, float(hits), novelty_share, hits_unit)  # type: ignore[arg-type]
         if f.shape[1] > 3:  # tag coverage may cost at most TAG_FLOOR_SLACK of relevance at d = 0
             value = np.where(f[:, 0] >= min(1.0 - TAG_FLOOR_SLACK - d, f[:, 0].max()), value, -np.inf)
     elif method == "tchebycheff":
