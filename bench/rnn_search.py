@@ -54,7 +54,7 @@ def run_trial(vs: Any, overrides: dict[str, Any], seed: int, log: Any = None) ->
     import torch
 
     from tunerec.recommenders.rnn.config import from_dict
-    from tunerec.recommenders.rnn.embedinit import svd_embeddings
+    from tunerec.recommenders.rnn.embedinit import initialise_items
     from tunerec.recommenders.rnn.model import GRU4RecNet
     from tunerec.recommenders.rnn.sequences import build_training_data
     from tunerec.recommenders.rnn.training import Trainer, next_item_metrics
@@ -65,8 +65,7 @@ def run_trial(vs: Any, overrides: dict[str, Any], seed: int, log: Any = None) ->
     data = build_training_data(vs.train, vocab)
     torch.manual_seed(seed)
     net = GRU4RecNet(len(vocab), cfg)
-    if cfg.init == "svd":
-        net.set_item_embeddings(svd_embeddings([data.sessions, data.profiles], len(vocab), cfg.embedding_dim, seed) * cfg.init_scale)
+    initialise_items(net, cfg, data, seed)
     prep_s = time.perf_counter() - t0
     val = [np.searchsorted(vocab, s).tolist() for s in vs.test_sessions]
     m0 = next_item_metrics(net, val)

@@ -24,6 +24,7 @@ torch = pytest.importorskip("torch")
 from tunerec.recommenders.rnn.model import GRU4RecNet  # noqa: E402
 from tunerec.recommenders.rnn.recommender import RNNRecommender  # noqa: E402
 from tunerec.recommenders.rnn.training import Trainer, next_item_metrics  # noqa: E402
+from tunerec.recommenders.rnn.embedinit import ease_embeddings  # noqa: E402
 
 SMALL = dict(embedding_dim=16, hidden_size=16, batch_size=8, epochs=3, val_frac=0.2, learning_rate=0.01, dropout_hidden=0.0, bf16=False)
 
@@ -147,6 +148,28 @@ def test_learns_an_order_sensitive_rule() -> None:
     assert int(s[2].argmax()) == B
     m = next_item_metrics(net, [[A, B, C], [B, A, D]], k=1)
     assert m["recall@1"] == 1.0
+
+
+def test_ease_init_factorises_the_item_regression_weights() -> None:
+    """At full rank, E_in·E_outᵀ is (up to one positive factor) EASE's B = I − P·diag(1/diag P),
+    P = (XᵀX + λI)⁻¹, computed here with numpy; artists seen in fewer than two rows get ~zero rows."""
+    rng = np.random.default_rng(1)
+    sessions = [list(rng.choice(8, int(rng.integers(2, 5)), replace=False)) for _ in range(40)]
+    profiles = [list(rng.choice(8, 5, replace=False)) for _ in range(20)] + [[8]]  # artist 8 once, 9 never
+    e_in, e_out = ease_embeddings([from_lists(sessions), from_lists(profiles)], 10, 8, seed=0, lam=5.0)
+    x = np.zeros((len(sessions) + len(profiles), 8))
+    for r, s in enumerate(sessions + profiles[:-1]):
+        x[r, s] = 1.0
+    p = np.linalg.inv(x.T @ x + 5.0 * np.eye(8))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    got = e_in[:8] @ e_out[:8].T
+    factor = (got * b).sum() / (b * b).sum()
+    assert factor > 0
+    np.testing.assert_allclose(got, factor * b, atol=1e-4 * np.abs(factor * b).max())
+    assert np.abs(e_in[8:]).max() < 0.05 and np.abs(e_out[8:]).max() < 0.05
+    with pytest.raises(ConfigError, match="tie_embeddings"):
+        RNNConfig(init="ease")
 
 
 def test_training_is_deterministic_under_a_seed() -> None:

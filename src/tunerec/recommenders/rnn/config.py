@@ -16,7 +16,7 @@ from typing import Any
 
 LOSSES = ("set_softmax", "softmax", "sampled_softmax", "bpr_max")
 OPTIMIZERS = ("adam", "adagrad")
-INITS = ("glorot", "svd")
+INITS = ("glorot", "svd", "ease")
 POOLINGS = ("none", "mean")
 PROFILE_ORDERS = ("shuffle", "plays", "weighted")
 
@@ -45,8 +45,9 @@ class RNNConfig:
     dropout_embedding: float = 0.0
     dropout_hidden: float = 0.3
     dropout_item: float = 0.0  # share of the session's artists left out of the pooled mean while training
-    init: str = "svd"  # "svd": item embeddings from the train co-listening matrix
+    init: str = "svd"  # "svd": item embeddings from the train co-listening matrix; "ease": from a linear item-item model of it
     init_scale: float = 8.0  # root-mean-square row norm of the SVD embeddings (grow it with sqrt(embedding_dim))
+    ease_lambda: float = 100.0  # ridge of the "ease" init (item-item regression on sessions + profiles)
     # loss
     loss: str = "set_softmax"
     mask_seen: bool = True  # artists already in the sequence are left out of the softmax
@@ -86,6 +87,8 @@ class RNNConfig:
             ("dropout_hidden", 0.0 <= self.dropout_hidden < 1.0, "in [0, 1)"),
             ("dropout_item", 0.0 <= self.dropout_item < 1.0, "in [0, 1)"),
             ("init_scale", self.init_scale > 0, "positive"),
+            ("ease_lambda", self.ease_lambda > 0, "positive"),
+            ("tie_embeddings", not (self.init == "ease" and self.tie_embeddings), "false with init 'ease' (its input and output tables differ)"),
             ("n_sample", self.n_sample >= 0, "at least 0"),
             ("sample_block", self.sample_block >= 1, "at least 1"),
             ("profile_copies", self.profile_copies >= 0, "at least 0"),

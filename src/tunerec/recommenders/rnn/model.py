@@ -48,11 +48,13 @@ class GRU4RecNet(nn.Module):
             # the GRU starts silent: the first scores come from the pooled embeddings alone
             nn.init.zeros_(self.proj.weight)
 
-    def set_item_embeddings(self, emb: np.ndarray) -> None:
+    def set_item_embeddings(self, emb: np.ndarray, out: np.ndarray | None = None) -> None:
+        """Copy ``emb`` into the input embeddings and ``out`` (default: ``emb``) into the
+        untied output embeddings."""
         with torch.no_grad():
             self.item_emb.weight.copy_(torch.from_numpy(np.ascontiguousarray(emb, dtype=np.float32)))
             if self.out_emb is not None:
-                self.out_emb.weight.copy_(self.item_emb.weight)
+                self.out_emb.weight.copy_(torch.from_numpy(np.ascontiguousarray(emb if out is None else out, dtype=np.float32)))
 
     @property
     def output_weight(self) -> torch.Tensor:

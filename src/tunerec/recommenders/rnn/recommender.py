@@ -16,7 +16,7 @@ from tunerec.modelfile import ModelFileError, read_model, write_model
 from tunerec.recommenders.base import Recommender, human_count
 from tunerec.recommenders.popularity import popularity_scores
 from tunerec.recommenders.rnn.config import ConfigError, RNNConfig, from_dict
-from tunerec.recommenders.rnn.embedinit import svd_embeddings
+from tunerec.recommenders.rnn.embedinit import initialise_items
 from tunerec.recommenders.rnn.model import GRU4RecNet
 from tunerec.recommenders.rnn.sequences import build_training_data
 from tunerec.recommenders.rnn.training import ProgressFn, Trainer, TrainState
@@ -143,8 +143,7 @@ class RNNRecommender(Recommender):
         data = build_training_data(dataset, vocab, train_users)
         torch.manual_seed(self.seed)
         net = GRU4RecNet(len(vocab), cfg)
-        if cfg.init == "svd":
-            net.set_item_embeddings(svd_embeddings([data.sessions, data.profiles], len(vocab), cfg.embedding_dim, self.seed) * cfg.init_scale)
+        initialise_items(net, cfg, data, self.seed)
         return Trainer(net, data, cfg, self.seed, val_sessions)
 
     def _make_header(self, dataset: "Dataset", trainer: Trainer) -> dict[str, Any]:
