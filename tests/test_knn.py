@@ -124,3 +124,25 @@ def test_neighbours_for_list_builders(dataset: Dataset) -> None:
 def test_bad_source() -> None:
     with pytest.raises(ValueError, match="source"):
         ItemKNN("friends")
+
+
+def test_ease_scores_are_sums_of_the_closed_form_weights(train: Dataset) -> None:
+    """X = the 4 train sessions + 4 profiles (see ``train``); artist 6 is in one row only,
+    so with min_count 2 it is left out of B and scores only its tie-break."""
+    from tunerec.recommenders.ease import EASERecommender
+
+    rows = [{1, 2, 3}, {1, 4}, {2, 5}, {1}, {1, 2, 3}, {1, 2, 4}, {2, 3, 5}, {1, 6}]
+    x = np.array([[a in r for a in (1, 2, 3, 4, 5)] for r in rows], dtype=float)
+    p = np.linalg.inv(x.T @ x + 2.0 * np.eye(5))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    m = EASERecommender(lam=2.0).fit(train)
+    for prefix in ([1], [1, 2], [3, 5, 999]):
+        known = [a - 1 for a in prefix if a <= 5]
+        for artist in (1, 2, 3, 4, 5):
+            want = b[known, artist - 1].sum() + 1e-6 * POP[artist]
+            assert score(m, prefix, artist) == pytest.approx(want, abs=1e-6), (prefix, artist)
+        assert score(m, prefix, 6) == pytest.approx(1e-6 * POP[6], abs=1e-9)
+    np.testing.assert_allclose(m.score_prefixes([[1, 2, 3]]), m.score_sessions([[1], [1, 2]]))
+    line, _ = m.explain([1, 2], 3, 0.0)
+    assert line.startswith("predicted from ")

@@ -38,6 +38,7 @@ MODELS: dict[str, Factory] = {
     "iknn_both": lazy("tunerec.recommenders.knn:ItemKNN", source="both"),
     "sknn": lazy("tunerec.recommenders.knn:SessionKNN"),
     "tags": lazy("tunerec.recommenders.knn:TagRecommender"),
+    "ease": lazy("tunerec.recommenders.ease:EASERecommender"),
     "rnn": lazy("tunerec.recommenders.rnn:RNNRecommender", cache=True),
     "ga": lazy("tunerec.recommenders.ga:GARecommender", deadline=None),  # generation cap only: reproducible
     "ga_hybrid": lazy("tunerec.recommenders.ga:hybrid_ga", deadline=None),

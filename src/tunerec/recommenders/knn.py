@@ -120,6 +120,11 @@ class _SumOfRows(Recommender):
                 seen.add(int(i))
         return idx
 
+    @property
+    def width(self) -> int:
+        """Columns of the summed rows (before :meth:`_transform`)."""
+        return self.rows.shape[1]
+
     def _gather(self, idx: np.ndarray) -> np.ndarray:
         """Dense rows for ``idx`` (zero rows where idx < 0)."""
         out = self.rows[np.maximum(idx, 0)].toarray()
@@ -133,7 +138,7 @@ class _SumOfRows(Recommender):
 
     def score_sessions(self, sessions: Sequence[Sequence[int]]) -> np.ndarray:
         self._require_fit()
-        out = np.zeros((len(sessions), self.rows.shape[1]))
+        out = np.zeros((len(sessions), self.width))
         for r, session in enumerate(sessions):
             idx = self._positions(session)
             if len(idx):
@@ -147,7 +152,7 @@ class _SumOfRows(Recommender):
         self._require_fit()
         idx = [self._positions(s)[:-1] for s in sessions if len(s) > 1]
         if not idx:
-            return self._finish(self._transform(np.zeros((0, self.rows.shape[1]))))
+            return self._finish(self._transform(np.zeros((0, self.width))))
         flat = np.concatenate(idx)
         out = self._gather(flat)
         start = 0

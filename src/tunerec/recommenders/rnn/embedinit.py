@@ -5,9 +5,8 @@ block with its columns scaled by 1/sqrt(column count), so that its Gram matrix i
 item-item cosine C_s + C_u (plus the diagonal). A truncated SVD of that stack gives
 E = V_k·S_k with E·Eᵀ ≈ C_s + C_u: the best rank-k picture of who is listened with whom.
 
-``ease``: the item-item weights B of a linear model that predicts each artist of a
-session or profile from the others (ridge regression with a zero diagonal, closed form,
-Steck 2019 "Embarrassingly shallow autoencoders"), factorised as B ≈ E_in·E_outᵀ; the mean
+``ease``: the item-item weights B of the EASE baseline (:mod:`tunerec.recommenders.ease`:
+each artist of a session or profile regressed on the others), factorised as B ≈ E_in·E_outᵀ; the mean
 input embedding of a session dotted with the output embeddings then ranks like Σ_i B[i, j].
 Unlike cosine similarity, B discounts artists that are merely co-listened with everything.
 """
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from tunerec.recommenders.ease import ease_weights
 from tunerec.recommenders.rnn.sequences import FlatSequences
 
 if TYPE_CHECKING:
@@ -89,16 +89,8 @@ def ease_embeddings(
     blocks = [binary_matrix(p, n_items) for p in parts if len(p)]
     small = lambda n: rng.normal(0, 0.01 / np.sqrt(dim), size=(n, dim))  # noqa: E731
     e_in, e_out = small(n_items), small(n_items)
-    x = sp.vstack(blocks).tocsr() if blocks else sp.csr_matrix((0, n_items))
-    keep = np.flatnonzero(np.asarray(x.sum(axis=0)).ravel() >= min_count)
-    if len(keep) > 1:
-        xk = x[:, keep].astype(np.float32)
-        g = torch.from_numpy((xk.T @ xk).toarray())
-        g.diagonal().add_(lam)
-        p = torch.cholesky_inverse(torch.linalg.cholesky(g))  # g is symmetric positive definite
-        del g
-        p.div_(-p.diagonal().clone().unsqueeze(0))  # B[i, j] = -P[i, j] / P[j, j]
-        p.fill_diagonal_(0.0)
+    keep, p = ease_weights(sp.vstack(blocks) if blocks else sp.csr_matrix((0, n_items)), lam, min_count)
+    if len(keep):
         k = min(dim, len(keep))
         gen = torch.Generator().manual_seed(seed)
         u, s, v = _lowrank(p, k, gen)
