@@ -81,7 +81,7 @@ def main() -> None:
     }
     print(f"training: {json.dumps(out['train'])} (load average {os.getloadavg()[0]:.1f})", flush=True)
     res = {}
-    for name, m in [("rnn", model), ("iknn_both", None), ("sknn", None)]:
+    for name, m in [("rnn", model), ("iknn_both", None), ("sknn", None), ("ease", None)]:
         if m is None:
             m = build(name, args.seed).fit(split.train)
         t0 = time.perf_counter()

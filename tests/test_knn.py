@@ -136,7 +136,7 @@ def test_ease_scores_are_sums_of_the_closed_form_weights(train: Dataset) -> None
     p = np.linalg.inv(x.T @ x + 2.0 * np.eye(5))
     b = -p / np.diag(p)[None, :]
     np.fill_diagonal(b, 0.0)
-    m = EASERecommender(lam=2.0).fit(train)
+    m = EASERecommender(lam=2.0, min_count=2).fit(train)
     for prefix in ([1], [1, 2], [3, 5, 999]):
         known = [a - 1 for a in prefix if a <= 5]
         for artist in (1, 2, 3, 4, 5):

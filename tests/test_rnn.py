@@ -156,7 +156,7 @@ def test_ease_init_factorises_the_item_regression_weights() -> None:
     rng = np.random.default_rng(1)
     sessions = [list(rng.choice(8, int(rng.integers(2, 5)), replace=False)) for _ in range(40)]
     profiles = [list(rng.choice(8, 5, replace=False)) for _ in range(20)] + [[8]]  # artist 8 once, 9 never
-    e_in, e_out = ease_embeddings([from_lists(sessions), from_lists(profiles)], 10, 8, seed=0, lam=5.0)
+    e_in, e_out = ease_embeddings([from_lists(sessions), from_lists(profiles)], 10, 8, seed=0, lam=5.0, min_count=2)
     x = np.zeros((len(sessions) + len(profiles), 8))
     for r, s in enumerate(sessions + profiles[:-1]):
         x[r, s] = 1.0

@@ -40,13 +40,13 @@ class RNNConfig:
     embedding_dim: int = 512
     hidden_size: int = 128
     num_layers: int = 1
-    tie_embeddings: bool = True  # output item embeddings = input embeddings ("constrained")
+    tie_embeddings: bool = False  # True: output item embeddings = input embeddings ("constrained")
     pooling: str = "mean"  # "mean": add the mean input embedding of the session to the output
     dropout_embedding: float = 0.0
     dropout_hidden: float = 0.3
     dropout_item: float = 0.0  # share of the session's artists left out of the pooled mean while training
-    init: str = "svd"  # "svd": item embeddings from the train co-listening matrix; "ease": from a linear item-item model of it
-    init_scale: float = 8.0  # root-mean-square row norm of the SVD embeddings (grow it with sqrt(embedding_dim))
+    init: str = "ease"  # "svd": item embeddings from the train co-listening matrix; "ease": from a linear item-item model of it
+    init_scale: float = 8.0  # root-mean-square row norm of the initial embeddings (svd: grow it with sqrt(embedding_dim))
     ease_lambda: float = 100.0  # ridge of the "ease" init (item-item regression on sessions + profiles)
     # loss
     loss: str = "set_softmax"
@@ -57,12 +57,12 @@ class RNNConfig:
     logq: float = 1.0
     bpreg: float = 1.0
     # data
-    profile_copies: int = 1  # each train user's play-count profile as extra sequences
+    profile_copies: int = 0  # each train user's play-count profile as extra sequences (with init "ease" the profiles are in the init)
     profile_order: str = "shuffle"  # "plays": by play count, "weighted": sampled by play count
     reshuffle: bool = True  # new random order inside every sequence at every epoch
     # optimisation
     optimizer: str = "adam"
-    learning_rate: float = 0.0002
+    learning_rate: float = 0.00005
     momentum: float = 0.0  # Nesterov momentum for adagrad
     embedding_lr_scale: float = 0.25  # learning-rate multiplier for the item embeddings
     weight_decay: float = 0.0

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from tunerec.recommenders.ease import ease_weights
+from tunerec.recommenders.ease import EASE_LAMBDA, EASE_MIN_COUNT, ease_weights
 from tunerec.recommenders.rnn.sequences import FlatSequences
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def svd_embeddings(parts: list[FlatSequences], n_items: int, dim: int, seed: int
 
 
 def ease_embeddings(
-    parts: list[FlatSequences], n_items: int, dim: int, seed: int, lam: float = 100.0, min_count: int = 2
+    parts: list[FlatSequences], n_items: int, dim: int, seed: int, lam: float = EASE_LAMBDA, min_count: int = EASE_MIN_COUNT
 ) -> tuple[np.ndarray, np.ndarray]:
     """(input, output) embeddings, each (n_items, dim) float32 with mean squared row norm 1,
     from a rank-``dim`` factorisation of the EASE weights of the binary sessions+profiles
