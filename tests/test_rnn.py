@@ -169,7 +169,7 @@ def test_ease_init_factorises_the_item_regression_weights() -> None:
     np.testing.assert_allclose(got, factor * b, atol=1e-4 * np.abs(factor * b).max())
     assert np.abs(e_in[8:]).max() < 0.05 and np.abs(e_out[8:]).max() < 0.05
     with pytest.raises(ConfigError, match="tie_embeddings"):
-        RNNConfig(init="ease")
+        RNNConfig(init="ease", tie_embeddings=True)
 
 
 def test_training_is_deterministic_under_a_seed() -> None:
