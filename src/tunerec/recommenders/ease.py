@@ -7,8 +7,8 @@ P = (XᵀX + λI)⁻¹, B[i, j] = −P[i, j] / P[j, j]. Unlike cosine item-kNN, 
 artist that is co-listened with everything (the regression explains it by the others).
 score(prefix) = Σ over prefix artists of their rows of B (+ 1e-6 × pop), as item-kNN sums
 its similarity rows. Artists in fewer than ``min_count`` rows of X are left out of B
-(their rows and columns score 0; at 3, 7.5k of the 15k train artists stay, with the
-same validation Recall@20 as at 1 and a quarter of the memory). The inverse runs in torch (its thread setting holds).
+(their rows and columns score 0; at 3, 7.5k of the 15k artists of the seed-42 validation
+carve stay, with the same validation Recall@20 as at 1 and a quarter of the memory). The inverse runs in torch (its thread setting holds).
 """
 
 from __future__ import annotations
