@@ -64,6 +64,8 @@ def test_train_all_users_jsonl_then_the_app_loads_it(capsys, data_dir: Path, sma
     events = [json.loads(line) for line in out.splitlines()]
     ends = [e for e in events if e["event"] == "epoch_end"]
     assert [e["epoch"] for e in ends] == [1, 2]
+    kinds = [e["event"] for e in events]
+    assert kinds.index("prepare") < kinds.index("epoch_start")  # the init is announced before it runs
     assert all({"loss", "events_per_s", "val_recall", "val_mrr", "eta", "epochs"} <= set(e) for e in ends)
     assert events[-1]["event"] == "saved" and events[-1]["trained_on"] == "all users"
     assert app_model_path("rnn").is_file()

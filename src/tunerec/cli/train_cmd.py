@@ -173,7 +173,7 @@ def _fit_with_progress(model: Any, train_ds: Any, cfg: Any, flag: _StopFlag, arg
                     f"epoch {e['epoch']}/{e['epochs']} · loss {e['loss']:.4f} · {e['events_per_s']:,.0f} ev/s · {e['seconds']:.0f}s{val}{best}",
                     highlight=False,
                 )
-            elif ev == "resumed":
+            elif ev in ("resumed", "prepare"):
                 prog.console.print(e.get("message", ""), highlight=False)
 
         model.fit(train_ds, progress=on, should_stop=flag, time_budget=args.time_budget, checkpoint=ckpt, resume=args.resume)

@@ -106,6 +106,8 @@ class RNNRecommender(Recommender):
                         return self
                 except ModelFileError:
                     pass
+        if progress and self.config.init != "glorot":
+            progress({"event": "prepare", "message": f"starting the artist tables from co-listening ({self.config.init})"})
         trainer = self._make_trainer(dataset)
         if resume and checkpoint is not None and Path(checkpoint).is_file():
             load_checkpoint(trainer, checkpoint, dataset, self.seed)
