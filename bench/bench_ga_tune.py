@@ -22,6 +22,7 @@ from tunerec.evaluation import make_split, metrics, validation_split
 from tunerec.evaluation.harness import list_cases, sample_events
 from tunerec.recommenders.ga import GARecommender
 from tunerec.recommenders.ga.choose import choose, order_list
+from tunerec.recommenders.ga.polish import polish
 from tunerec.recommenders.knn import ItemKNN
 
 
@@ -97,6 +98,7 @@ def main() -> None:
     ap.add_argument("--shares", default=None, help="comma-separated novelty shares of the GA (its seeds and choice); default the GA's")
     ap.add_argument("--price-hits", type=float, default=None, help="override choose.PRICE_HITS (seeds and default choice)")
     ap.add_argument("--price-min", type=float, default=None, help="override choose.PRICE_MIN_RELEVANCE")
+    ap.add_argument("--polish", action="store_true", help="also score each price pick after the swap local search (ga/polish.py)")
     ap.add_argument("--calibrate", action="store_true", help="fit the relevance calibration on the validation pools and print it")
     ap.add_argument("--ds", default="0,0.25,0.5,0.75,1")
     ap.add_argument("--pop", type=int, default=None)
@@ -167,12 +169,13 @@ def main() -> None:
             for method in args.methods.split(","):
                 for d in d_values:
                     key = (method, d)
-                    if pa is None:
-                        lists.setdefault(key, []).append(np.zeros(0, np.int64))
-                        continue
                     name, _, share = method.partition("@")
                     name, _, span = name.partition("/")
                     span, _, power = span.partition("^")
+                    if pa is None:
+                        for kk in [key, (method + "+polish", d)] if args.polish and name == "price" else [key]:
+                            lists.setdefault(kk, []).append(np.zeros(0, np.int64))
+                        continue
                     pick = choose(
                         run.front_objectives,
                         d,
@@ -183,10 +186,14 @@ def main() -> None:
                         hits=pa.hits,
                         hits_unit=float(span) if span and name == "price" else None,
                     )
-                    row = run.front_lists[pick]
-                    row = row[order_list(pa.rel[row], pa.sim[np.ix_(row, row)], pa.tagged[row])]
-                    ids = ga.item_ids[run.pool.items[row]]
-                    lists.setdefault(key, []).append(split.vocab_index(ids))
+                    rows = {key: run.front_lists[pick]}
+                    if args.polish and name == "price":
+                        rows[(method + "+polish", d)] = polish(
+                            pa, rows[key], d, float(share) if share else ga.novelty_share, float(span) if span else None
+                        )
+                    for kk, row in rows.items():
+                        row = row[order_list(pa.rel[row], pa.sim[np.ix_(row, row)], pa.tagged[row])]
+                        lists.setdefault(kk, []).append(split.vocab_index(ga.item_ids[run.pool.items[row]]))
         if args.seeds:
             for run in runs:
                 if run.seeds is None:

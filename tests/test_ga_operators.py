@@ -238,3 +238,25 @@ def test_order_list_never_buries_a_relevant_artist() -> None:
     assert sorted(order.tolist()) == list(range(n))
     assert all(abs(pos - int(i)) <= 3 for pos, i in enumerate(order))
     assert order_list(rel, sim, np.ones(n, dtype=bool), window=n).tolist()[1] == n - 1  # unbounded: the odd one jumps up
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_polish_only_improves_the_price_value_and_keeps_lists_valid(seed: int) -> None:
+    from dataclasses import replace
+
+    from tunerec.recommenders.ga.choose import price_value
+    from tunerec.recommenders.ga.polish import polish
+
+    pa = synthetic_pool(n=80, k=12, seed=seed)
+    pa = replace(pa, discount=np.ones(12), best_rel=float(pa.rel[:12].sum()), hits=1.5)  # calibrated: flat relevance
+    rng = np.random.default_rng(seed)
+    start = rng.choice(80, 12, replace=False)
+    for d in (0.0, 0.5, 1.0):
+        out = polish(pa, start, d, novelty_share=0.6)
+        assert len(set(out.tolist())) == 12 and out.min() >= 0 and out.max() < 80
+        before, after = (price_value(evaluate(pa, r[None]), d, 1.5, 0.6)[0] for r in (start, out))
+        assert after >= before
+        if d == 0.0:  # the value is relevance alone: the swaps reach the relevance top-12
+            assert sorted(out.tolist()) == list(range(12))
+    assert (polish(pa, start, 0.5, 0.6, max_swaps=0) == start).all()
+    assert (polish(replace(pa, hits=None), start, 0.5, 0.6) == start).all()  # not calibrated: untouched

@@ -24,6 +24,7 @@ from tunerec.recommenders.ga.features import ItemFeatures, build_features
 from tunerec.recommenders.ga.mmr import MMR_LAMBDAS, linear_list, mmr_lists
 from tunerec.recommenders.ga.nsga import Evolution, GAConfig, evolve
 from tunerec.recommenders.ga.objectives import OBJECTIVES, PoolArrays, evaluate, pool_arrays
+from tunerec.recommenders.ga.polish import polish
 from tunerec.recommenders.ga.pool import CandidatePool, PoolSizes, build_pool
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class GARecommender(Recommender):
         tag_weight: float = 0.0,
         relevance: str = "auto",
         linear_seeds: bool = True,
+        polish: bool = True,
         colisten: Recommender | None = None,
         source_label: str | None = None,
         name: str | None = None,
@@ -120,7 +122,8 @@ class GARecommender(Recommender):
         session tags (a request's own tags replace them); ``relevance``: ``"calibrated"``
         (estimated hit probability, :mod:`.calibration`; needs item-kNN scores),
         ``"shrunk"`` (source score with listener shrinkage ``support``) or ``"auto"``
-        (calibrated for an item-kNN source, shrunk otherwise)."""
+        (calibrated for an item-kNN source, shrunk otherwise); ``polish``: improve the chosen
+        list by swaps on the "price" value (:mod:`.polish`)."""
         super().__init__()
         if not 0.0 <= discovery <= 1.0:
             raise ValueError(f"discovery must be between 0 and 1, got {discovery}")
@@ -144,6 +147,7 @@ class GARecommender(Recommender):
             raise ValueError(f"unknown relevance {relevance!r}; use one of {', '.join(RELEVANCE_MODES)}")
         self.relevance = relevance
         self.linear_seeds = bool(linear_seeds)
+        self.polish = bool(polish)
         self.source_label = source_label or ("item-kNN" if source.name.startswith("iknn") else source.name.upper())
         if name is not None:
             self.name = name  # type: ignore[misc]
@@ -231,7 +235,10 @@ class GARecommender(Recommender):
             return GAResult([], "no candidates", {}, {}, [], -1, 0, 0, time.perf_counter() - run.start, False, run.notes, d)
         pa, pool = run.arrays, run.pool
         pick = choose(run.front_objectives, d, self.choice_method, self.novelty_share, hits=pa.hits)
-        chosen = run.front_lists[pick]
+        chosen, objectives = run.front_lists[pick], run.front_objectives[pick]
+        if self.choice_method == "price" and self.polish and self.config.tag_cap is None:
+            chosen = polish(pa, chosen, d, self.novelty_share)
+            objectives = evaluate(pa, chosen[None])[0]
         ordered = chosen[order_list(pa.rel[chosen], pa.sim[np.ix_(chosen, chosen)], pa.tagged[chosen])]
         recs = self._recommendations(pool, ordered, run.session, run.tag_cols, run.notes)
         names = OBJECTIVES[: pa.n_objectives]
@@ -244,8 +251,8 @@ class GARecommender(Recommender):
         ]
         return GAResult(
             recommendations=recs,
-            summary=summary_line(run.front_objectives[pick], run.baseline, len(run.tag_cols)),
-            objectives=dict(zip(names, map(float, run.front_objectives[pick]))),
+            summary=summary_line(objectives, run.baseline, len(run.tag_cols)),
+            objectives=dict(zip(names, map(float, objectives))),
             baseline=dict(zip(names, map(float, run.baseline))),
             front=front,
             chosen=int(pick),

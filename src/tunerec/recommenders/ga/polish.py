@@ -1,0 +1,65 @@
+"""Local search on the chosen list (the "memetic" step after NSGA-II).
+
+NSGA-II spreads its population along the whole front; the list the discovery setting picks
+is rarely the best list for *that* setting's trade-off. With the "price" rule the setting
+is one linear value of the list (:func:`.choose.price_value`), so the list is improved by
+best-improvement swaps: each step scores every (list artist → pool artist) swap with the
+value's linear parts (relevance, novelty) and the exact change of the tag-distance sum,
+checks the most promising swaps with the exact objectives, and takes the best one, until no
+swap improves the value (or ``max_swaps``). Only for lists without session tags or a tag
+cap (whose constraints the swaps do not know).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tunerec.recommenders.ga.choose import PRICE_HITS, PRICE_MIN_RELEVANCE, PRICE_NOVELTY_BITS, price_value
+from tunerec.recommenders.ga.objectives import PoolArrays, evaluate
+
+
+def polish(
+    pa: PoolArrays,
+    row: np.ndarray,
+    d: float,
+    novelty_share: float,
+    hits_unit: float | None = None,
+    max_swaps: int = 20,
+    shortlist: int = 24,
+) -> np.ndarray:
+    """``row`` (pool indices) improved by swaps on the "price" value at discovery ``d``."""
+    row = np.asarray(row, dtype=np.int64).copy()
+    k, n = len(row), pa.n
+    if k < 2 or n <= k or not pa.hits or pa.cover is not None:
+        return row
+    hu = PRICE_HITS if hits_unit is None else hits_unit
+    a = max(1.0 - d, PRICE_MIN_RELEVANCE) * pa.hits / hu / max(pa.best_rel, 1e-12)
+    b = d * novelty_share / PRICE_NOVELTY_BITS / k
+    c = d * (1.0 - novelty_share) * 2.0 / (k * (k - 1))
+    tagged = pa.tagged.astype(np.float64)
+    dist = (1.0 - pa.sim.astype(np.float64)) * np.outer(tagged, tagged)
+
+    def value(pop: np.ndarray) -> np.ndarray:
+        return price_value(evaluate(pa, pop), d, pa.hits, novelty_share, hu)  # type: ignore[arg-type]
+
+    current = float(value(row[None])[0])
+    for _ in range(max_swaps):
+        inside = np.zeros(n, dtype=bool)
+        inside[row] = True
+        cand = np.flatnonzero(~inside)
+        dsum = dist[:, row].sum(axis=1)  # each artist's summed distance to the list
+        gain = (
+            a * (pa.rel[cand][None, :] - pa.rel[row][:, None])
+            + b * (pa.novelty[cand][None, :] - pa.novelty[row][:, None])
+            + c * (dsum[cand][None, :] - dist[np.ix_(row, cand)] - dsum[row][:, None])
+        )
+        top = np.argsort(-gain, axis=None, kind="stable")[:shortlist]
+        pos, col = np.unravel_index(top, gain.shape)
+        trials = np.repeat(row[None], len(top), axis=0)
+        trials[np.arange(len(top)), pos] = cand[col]
+        vals = value(trials)
+        best = int(np.argmax(vals))
+        if not vals[best] > current + 1e-12:
+            break
+        row, current = trials[best], float(vals[best])
+    return row
