@@ -204,7 +204,11 @@ def _print_front(out: dict[str, Any], result: Any) -> None:
     from rich.table import Table
 
     names = list(result.front[0].objectives)
-    t = Table(title="Pareto front (most relevant first; ▶ = chosen)", title_justify="left")
+    picked = out["front"][result.chosen]["objectives"] if 0 <= result.chosen < len(out["front"]) else None
+    caption = None
+    if picked is not None and picked != out["objectives"]:
+        caption = "the list shown is ▶ improved by swaps: " + ", ".join(f"{n} {out['objectives'][n]:.3f}" for n in names)
+    t = Table(title="Pareto front (most relevant first; ▶ = chosen)", title_justify="left", caption=caption, caption_justify="left")
     t.add_column("", width=1)
     for n in names:
         t.add_column(n, justify="right")
