@@ -96,8 +96,6 @@ def test_summary_line_compares_with_relevance_list(ga: GARecommender, session: l
     assert "novelty" in r.summary and "relevance" in r.summary and "diversity" in r.summary
     assert r.summary.startswith("+")  # more novelty than the relevance-only list
     assert 0 <= r.chosen < len(r.front)
-    picked = r.front[r.chosen].objectives  # the front's pick; the swaps keep at least its relevance
-    assert r.objectives["relevance"] >= picked["relevance"] - 1e-12
 
 
 def test_session_tags_steer_the_list(ga: GARecommender, session: list[int], dataset: Dataset) -> None:

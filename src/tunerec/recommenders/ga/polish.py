@@ -6,10 +6,13 @@ is one linear value of the list (:func:`.choose.price_value`), so the list is im
 best-improvement swaps: each step scores every (list artist → pool artist) swap with the
 value's linear parts (relevance, novelty) and the exact change of the tag-distance sum,
 checks the most promising swaps with the exact objectives, and takes the best one, until no
-swap improves the value (or ``max_swaps``). A swap never lowers the list's relevance below
-the chosen list's: the front's choice sets how much relevance d gives up, the swaps buy more
-novelty and diversity (or relevance) at that level. Only for lists without session tags or a
-tag cap (whose constraints the swaps do not know).
+swap improves the value (or ``max_swaps``). Only for lists without session tags or a tag
+cap (whose constraints the swaps do not know). On the validation split of the train users
+(d = 0.5, price 0.52) the swaps moved both carves' lists outwards: Recall@20 kept / ILD /
+novelty versus iknn_both 92% / +10% / +14% → 93% / +12% / +15% (seed 42, 1,010 sessions)
+and 86% / +10% / +12% → 88% / +11% / +13% (seed 43, 1,221 sessions). Keeping each list's
+relevance at least at the front pick's (tried) turned the swaps towards relevance instead:
+95% / +9% / +12% and 92% / +9% / +10%.
 """
 
 from __future__ import annotations
@@ -29,8 +32,7 @@ def polish(
     max_swaps: int = 20,
     shortlist: int = 24,
 ) -> np.ndarray:
-    """``row`` (pool indices) improved by swaps on the "price" value at discovery ``d``
-    (relevance kept at least at ``row``'s)."""
+    """``row`` (pool indices) improved by swaps on the "price" value at discovery ``d``."""
     row = np.asarray(row, dtype=np.int64).copy()
     k, n = len(row), pa.n
     if k < 2 or n <= k or not pa.hits or pa.cover is not None:
@@ -42,12 +44,8 @@ def polish(
     tagged = pa.tagged.astype(np.float64)
     dist = (1.0 - pa.sim.astype(np.float64)) * np.outer(tagged, tagged)
 
-    floor = float(evaluate(pa, row[None])[0, 0]) - 1e-12
-
     def value(pop: np.ndarray) -> np.ndarray:
-        f = evaluate(pa, pop)
-        v = price_value(f, d, pa.hits, novelty_share, hu)  # type: ignore[arg-type]
-        return np.where(f[:, 0] >= floor, v, -np.inf)
+        return price_value(evaluate(pa, pop), d, pa.hits, novelty_share, hu)  # type: ignore[arg-type]
 
     current = float(value(row[None])[0])
     for _ in range(max_swaps):
