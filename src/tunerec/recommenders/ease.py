@@ -8,7 +8,8 @@ artist that is co-listened with everything (the regression explains it by the ot
 score(prefix) = Σ over prefix artists of their rows of B (+ 1e-6 × pop), as item-kNN sums
 its similarity rows. Artists in fewer than ``min_count`` rows of X are left out of B
 (their rows and columns score 0; at 3, 7.5k of the 15k artists of the seed-42 validation
-carve stay, with the same validation Recall@20 as at 1 and a quarter of the memory). The inverse runs in torch (its thread setting holds).
+carve stay, with the same validation Recall@20 as at 1 and a quarter of the memory). The
+inverse runs in torch (its thread setting holds).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tunerec.recommenders.base import human_count
-from tunerec.recommenders.knn import POP_TIE_BREAK, _SumOfRows, profile_matrix, session_matrix
-from tunerec.recommenders.popularity import popularity_scores
+from tunerec.recommenders.knn import _SumOfRows, profile_matrix, session_matrix
 
 if TYPE_CHECKING:
     import torch
@@ -62,17 +62,12 @@ class EASERecommender(_SumOfRows):
         self.min_count = min_count
 
     def fit(self, dataset: "Dataset") -> "EASERecommender":
-        items, pop = popularity_scores(dataset)
-        self._set_items(items)
-        self.dataset = dataset
-        self.pop = pop
-        self.listeners = dataset.plays["artist_id"].value_counts().reindex(items, fill_value=0).to_numpy()
+        items, _ = self._prepare(dataset)
         x = sp.vstack([session_matrix(dataset, items), profile_matrix(dataset, items)])
         self.cols, b = ease_weights(x, self.lam, self.min_count)
         self.weights = b.numpy()
         self.row_of = np.full(len(items), -1, dtype=np.int64)
         self.row_of[self.cols] = np.arange(len(self.cols))
-        self.tie_break = POP_TIE_BREAK * pop
         return self
 
     @property

@@ -120,6 +120,16 @@ class _SumOfRows(Recommender):
                 seen.add(int(i))
         return idx
 
+    def _prepare(self, dataset: "Dataset") -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary, popularity, listeners and the dataset for ``fit``; returns (items, pop)."""
+        items, pop = popularity_scores(dataset)
+        self._set_items(items)
+        self.dataset = dataset
+        self.pop = pop
+        self.listeners = dataset.plays["artist_id"].value_counts().reindex(items, fill_value=0).to_numpy()
+        self.tie_break = POP_TIE_BREAK * pop
+        return items, pop
+
     @property
     def width(self) -> int:
         """Columns of the summed rows (before :meth:`_transform`)."""
@@ -180,11 +190,7 @@ class ItemKNN(_SumOfRows):
         self.parts: dict[str, sp.csr_matrix] = {}
 
     def fit(self, dataset: "Dataset") -> "ItemKNN":
-        items, pop = popularity_scores(dataset)
-        self._set_items(items)
-        self.dataset = dataset
-        self.pop = pop
-        self.listeners = dataset.plays["artist_id"].value_counts().reindex(items, fill_value=0).to_numpy()
+        items, _ = self._prepare(dataset)
         self.parts = {}
         if self.source in ("sessions", "both"):
             self.parts["sessions"] = item_cosine(session_matrix(dataset, items))
@@ -196,7 +202,6 @@ class ItemKNN(_SumOfRows):
         assert sim is not None
         self.rows = sp.csr_matrix(sim)
         self.rows.sort_indices()
-        self.tie_break = POP_TIE_BREAK * pop
         return self
 
     @property
