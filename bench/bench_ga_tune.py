@@ -99,6 +99,7 @@ def main() -> None:
     ap.add_argument("--price-hits", type=float, default=None, help="override choose.PRICE_HITS (seeds and default choice)")
     ap.add_argument("--price-min", type=float, default=None, help="override choose.PRICE_MIN_RELEVANCE")
     ap.add_argument("--polish", action="store_true", help="also score each price pick after the swap local search (ga/polish.py)")
+    ap.add_argument("--hybrid", action="store_true", help="the RNN (default config, trained on the carve's train users) as relevance source, item-kNN as co-listening")
     ap.add_argument("--calibrate", action="store_true", help="fit the relevance calibration on the validation pools and print it")
     ap.add_argument("--ds", default="0,0.25,0.5,0.75,1")
     ap.add_argument("--pop", type=int, default=None)
@@ -145,13 +146,21 @@ def main() -> None:
         cfg = GAConfig(**{**cfg.__dict__, "pop_size": args.pop})
     if args.gens:
         cfg = GAConfig(**{**cfg.__dict__, "max_generations": args.gens})
+    source, colisten = knn, None
+    if args.hybrid:
+        from tunerec.recommenders.rnn import RNNRecommender
+
+        t0 = time.perf_counter()
+        source, colisten = RNNRecommender(seed=args.seed).fit(split.train), knn
+        print(f"rnn trained on the carve's train users in {time.perf_counter() - t0:.0f}s", flush=True)
     d_values = [float(x) for x in args.ds.split(",")]
     shares = [float(x) for x in args.shares.split(",")] if args.shares else [None]
     for support, share in [(su, sh) for su in (float(x) for x in args.support.split(",")) for sh in shares]:
         extra = {} if share is None else {"novelty_share": share}
         ga = GARecommender(
             **extra,  # type: ignore[arg-type]
-            source=knn,
+            source=source,
+            colisten=colisten,
             deadline=args.deadline,
             support=support,
             config=cfg,
