@@ -181,25 +181,26 @@ def main() -> None:
                     name, _, share = method.partition("@")
                     name, _, span = name.partition("/")
                     span, _, power = span.partition("^")
+                    polished = (method + "+polish", d) if args.polish and name == "price" else None
                     if pa is None:
-                        for kk in [key, (method + "+polish", d)] if args.polish and name == "price" else [key]:
+                        for kk in filter(None, (key, polished)):
                             lists.setdefault(kk, []).append(np.zeros(0, np.int64))
                         continue
+                    novelty_share = float(share) if share else ga.novelty_share
+                    hits_unit = float(span) if span and name == "price" else None
                     pick = choose(
                         run.front_objectives,
                         d,
                         name,
-                        float(share) if share else ga.novelty_share,
+                        novelty_share,
                         float(span) if span and name == "floor" else None,
                         float(power) if power else None,
                         hits=pa.hits,
-                        hits_unit=float(span) if span and name == "price" else None,
+                        hits_unit=hits_unit,
                     )
                     rows = {key: run.front_lists[pick]}
-                    if args.polish and name == "price":
-                        rows[(method + "+polish", d)] = polish(
-                            pa, rows[key], d, float(share) if share else ga.novelty_share, float(span) if span else None
-                        )
+                    if polished:
+                        rows[polished] = polish(pa, rows[key], d, novelty_share, hits_unit)
                     for kk, row in rows.items():
                         row = row[order_list(pa.rel[row], pa.sim[np.ix_(row, row)], pa.tagged[row])]
                         lists.setdefault(kk, []).append(split.vocab_index(ga.item_ids[run.pool.items[row]]))

@@ -47,6 +47,13 @@ class PoolArrays:
         return len(self.rel)
 
     @property
+    def hits_per_rel(self) -> float | None:
+        """Expected hits per unit of normalised relevance (calibrated relevance only)."""
+        if self.hits is None:
+            return None
+        return self.hits / max(float(np.sort(self.rel)[::-1][: self.k].sum()), 1e-12)
+
+    @property
     def n_objectives(self) -> int:
         return 3 if self.cover is None else 4
 

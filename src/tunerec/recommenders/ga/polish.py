@@ -4,7 +4,8 @@ NSGA-II spreads its population along the whole front; the list the discovery set
 is rarely the best list for *that* setting's trade-off. With the "price" rule the setting
 is one linear value of the list (:func:`.choose.price_value`), so the list is improved by
 best-improvement swaps: each step scores every (list artist → pool artist) swap with the
-value's linear parts (relevance, novelty) and the exact change of the tag-distance sum,
+value's linear weights (:func:`.choose.price_weights`, as the greedy seed lists use them)
+and the exact change of the tag-distance sum,
 checks the most promising swaps with the exact objectives, and takes the best one, until no
 swap improves the value (or ``max_swaps``). Only for lists without session tags or a tag
 cap (whose constraints the swaps do not know). On the validation split of the train users
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tunerec.recommenders.ga.choose import PRICE_HITS, PRICE_MIN_RELEVANCE, PRICE_NOVELTY_BITS, price_value
+from tunerec.recommenders.ga.choose import price_value, price_weights
 from tunerec.recommenders.ga.objectives import PoolArrays, evaluate
 
 
@@ -37,15 +38,15 @@ def polish(
     k, n = len(row), pa.n
     if k < 2 or n <= k or not pa.hits or pa.cover is not None:
         return row
-    hu = PRICE_HITS if hits_unit is None else hits_unit
-    a = max(1.0 - d, PRICE_MIN_RELEVANCE) * pa.hits / hu / max(pa.best_rel, 1e-12)
-    b = d * novelty_share / PRICE_NOVELTY_BITS / k
-    c = d * (1.0 - novelty_share) * 2.0 / (k * (k - 1))
+    # the value's linear weights in relevance units (per bit of novelty, per unit of an
+    # artist's mean tag distance to the others: its distance sum / (k - 1))
+    w_nov, w_dist = price_weights(d, k, pa.hits_per_rel, novelty_share, hits_unit)  # type: ignore[arg-type]
+    w_dist /= k - 1
     tagged = pa.tagged.astype(np.float64)
     dist = (1.0 - pa.sim.astype(np.float64)) * np.outer(tagged, tagged)
 
     def value(pop: np.ndarray) -> np.ndarray:
-        return price_value(evaluate(pa, pop), d, pa.hits, novelty_share, hu)  # type: ignore[arg-type]
+        return price_value(evaluate(pa, pop), d, pa.hits, novelty_share, hits_unit)  # type: ignore[arg-type]
 
     current = float(value(row[None])[0])
     for _ in range(max_swaps):
@@ -54,9 +55,9 @@ def polish(
         cand = np.flatnonzero(~inside)
         dsum = dist[:, row].sum(axis=1)  # each artist's summed distance to the list
         gain = (
-            a * (pa.rel[cand][None, :] - pa.rel[row][:, None])
-            + b * (pa.novelty[cand][None, :] - pa.novelty[row][:, None])
-            + c * (dsum[cand][None, :] - dist[np.ix_(row, cand)] - dsum[row][:, None])
+            (pa.rel[cand][None, :] - pa.rel[row][:, None])
+            + w_nov * (pa.novelty[cand][None, :] - pa.novelty[row][:, None])
+            + w_dist * (dsum[cand][None, :] - dist[np.ix_(row, cand)] - dsum[row][:, None])
         )
         top = np.argsort(-gain, axis=None, kind="stable")[:shortlist]
         pos, col = np.unravel_index(top, gain.shape)

@@ -365,8 +365,7 @@ def initial_lists(pa: PoolArrays, linear: bool = True, novelty_share: float = 0.
     greedy = [np.lexsort((idx, -(pa.rel + w * nov01)))[: pa.k] for w in NOVELTY_SEED_WEIGHTS]
     parts = [top[None, :], mmr_lists(pa, MMR_LAMBDAS), np.stack(greedy)]
     if linear and pa.hits is not None and pa.hits > 0:
-        hits_per_rel = pa.hits / max(float(np.sort(pa.rel)[::-1][: pa.k].sum()), 1e-12)
-        ws = [price_weights(d, pa.k, hits_per_rel, novelty_share) for d in PRICE_SEED_DISCOVERY]
+        ws = [price_weights(d, pa.k, pa.hits_per_rel, novelty_share) for d in PRICE_SEED_DISCOVERY]  # type: ignore[arg-type]
         parts.append(np.stack([linear_list(pa, wn, wd, raw_novelty=True) for wn, wd in ws]))
     elif linear:
         parts.append(np.stack([linear_list(pa, wn, wd) for wn, wd in LINEAR_SEED_WEIGHTS]))
