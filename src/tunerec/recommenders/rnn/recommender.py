@@ -106,10 +106,12 @@ class RNNRecommender(Recommender):
                         return self
                 except ModelFileError:
                     pass
-        if progress and self.config.init != "glorot":
+        resuming = resume and checkpoint is not None and Path(checkpoint).is_file()
+        if progress and self.config.init != "glorot" and not resuming:
             progress({"event": "prepare", "message": f"starting the artist tables from co-listening ({self.config.init})"})
-        trainer = self._make_trainer(dataset)
-        if resume and checkpoint is not None and Path(checkpoint).is_file():
+        trainer = self._make_trainer(dataset, initialise=not resuming)  # a checkpoint holds every weight
+        if resuming:
+            assert checkpoint is not None
             load_checkpoint(trainer, checkpoint, dataset, self.seed)
             if progress:
                 progress({"event": "resumed", "epoch": trainer.state.epoch, "epochs": self.config.epochs,
@@ -129,7 +131,7 @@ class RNNRecommender(Recommender):
             self.save(self.cache_path(dataset))
         return self
 
-    def _make_trainer(self, dataset: "Dataset") -> Trainer:
+    def _make_trainer(self, dataset: "Dataset", initialise: bool = True) -> Trainer:
         cfg = self.config
         vocab = np.asarray(dataset.item_ids, dtype=np.int64)
         self._set_items(vocab)
@@ -145,7 +147,8 @@ class RNNRecommender(Recommender):
         data = build_training_data(dataset, vocab, train_users)
         torch.manual_seed(self.seed)
         net = GRU4RecNet(len(vocab), cfg)
-        initialise_items(net, cfg, data, self.seed)
+        if initialise:
+            initialise_items(net, cfg, data, self.seed)
         return Trainer(net, data, cfg, self.seed, val_sessions)
 
     def _make_header(self, dataset: "Dataset", trainer: Trainer) -> dict[str, Any]:
