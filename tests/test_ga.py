@@ -255,6 +255,9 @@ def test_mmr_baseline_builds_from_the_same_pool(dataset: Dataset, knn: ItemKNN, 
     mixed = MMRRecommender(source=knn, lam=0.3).fit(dataset)
     recs = mixed.recommend(session, k=20, exclude=ids(top)[:5])
     assert len(set(ids(recs))) == 20 and not set(ids(recs)) & (set(session) | set(ids(top)[:5]))
+    known = {a: 1.0 for a in ids(mixed.recommend(session, k=20))[:5]}  # a history profile's artists
+    fresh = mixed.recommend(session, k=20, context=Context(profile=known, exclude_known=True))  # left out on request
+    assert len(fresh) == 20 and not set(ids(fresh)) & set(known)
     with pytest.raises(ValueError, match="lam"):
         MMRRecommender(source=knn, lam=2.0)
 

@@ -30,7 +30,8 @@ class MMRRecommender(GARecommender):
         context: Context | None = None,
     ) -> list[Recommendation]:
         ctx = context or Context()
-        run = self.run(session, k=k, exclude=exclude, tags=ctx.tags or self.tags, evolve_lists=False)
+        known = list(ctx.profile or ()) if ctx.exclude_known else ()
+        run = self.run(session, k=k, exclude=exclude, tags=ctx.tags or self.tags, exclude_known=known, evolve_lists=False)
         if run.arrays is None:
             return []
         picked = mmr_list(run.arrays, self.lam)
