@@ -23,6 +23,7 @@ from tunerec.evaluation.harness import list_cases, sample_events
 from tunerec.recommenders.ga import GARecommender
 from tunerec.recommenders.ga.choose import choose, order_list
 from tunerec.recommenders.ga.polish import polish
+from tunerec.recommenders.ga.pool import PoolSizes
 from tunerec.recommenders.knn import ItemKNN
 
 
@@ -106,6 +107,7 @@ def main() -> None:
     ap.add_argument("--gens", type=int, default=None)
     ap.add_argument("--deadline", type=float, default=None)
     ap.add_argument("--tag-weight", type=float, default=0.0)
+    ap.add_argument("--sizes", default="", help="pool sizes, e.g. longtail=150,relevant=300 (default the GA's PoolSizes)")
     ap.add_argument("--seeds", action="store_true", help="also score the seed lists (top, MMR λ grid, relevance+novelty grid)")
     ap.add_argument("--discount", type=float, default=None, help="rank discount of the relevance objective (0 flat .. 1 DCG; default the GA's)")
     args = ap.parse_args()
@@ -168,6 +170,7 @@ def main() -> None:
             tag_weight=args.tag_weight,
             relevance=args.relevance,
             linear_seeds=not args.no_linear_seeds,
+            sizes=PoolSizes(**{k: int(v) for k, v in (kv.split("=") for kv in args.sizes.split(",") if kv)}),
         ).fit(split.train)
         t0 = time.perf_counter()
         runs = [ga.run(g, k=20, exclude=g) for g in given]
@@ -215,9 +218,9 @@ def main() -> None:
         for (method, d), ls in lists.items():
             m = list_metrics(ls, tpos, split)
             print(
-                f"  {method:11s} d={d:<4} recall {m['recall']:.4f} ({m['recall'] / base['recall']:.0%}) "
-                f"ndcg {m['ndcg']:.4f} ILD {m['ild']:.4f} ({m['ild'] / base['ild'] - 1:+.0%}) "
-                f"novelty {m['novelty']:.3f} ({m['novelty'] / base['novelty'] - 1:+.0%}) untagged {m['untagged']:.3f}"
+                f"  {method:11s} d={d:<4} recall {m['recall']:.4f} ({m['recall'] / base['recall']:.1%}) "
+                f"ndcg {m['ndcg']:.4f} ILD {m['ild']:.4f} ({m['ild'] / base['ild'] - 1:+.1%}) "
+                f"novelty {m['novelty']:.3f} ({m['novelty'] / base['novelty'] - 1:+.1%}) untagged {m['untagged']:.3f}"
             )
 
 

@@ -1,9 +1,8 @@
 """Read the cached results of ``tunerec eval --json`` for the app's compare view (UI-free).
 
 The evaluation writes its JSON under ``cache_dir()/eval/``; ``latest.json`` is preferred,
-else the newest ``*.json`` there. The reader accepts the shapes such a report can take:
-a list of rows with a model name, ``{"results": [...]}`` / ``{"models": [...]}``, or a
-mapping ``model -> metrics``; nested metric dicts are flattened (``next.recall@20``).
+else the newest ``*.json`` there. A document maps ``results`` to ``model -> metrics``;
+nested metric dicts are flattened (``next.recall@20``).
 """
 
 from __future__ import annotations
@@ -14,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from tunerec.paths import cache_dir
-
-NAME_KEYS = ("model", "name", "recommender")
-
 
 class EvalCacheError(Exception):
     """The cached evaluation file exists but cannot be read (with its path)."""
@@ -98,8 +94,6 @@ def load_eval(folder: Path | None = None) -> EvalTable | None:
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, float]:
     out: dict[str, float] = {}
     for k, v in d.items():
-        if k in NAME_KEYS and not prefix:
-            continue
         key = f"{prefix}{k}"
         if isinstance(v, bool):
             continue
@@ -111,23 +105,9 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, float]:
 
 
 def _rows(data: Any) -> tuple[list[tuple[str, dict[str, float]]], dict[str, Any]]:
-    meta: dict[str, Any] = {}
-    items: Any = data
-    if isinstance(data, dict):
-        for key in ("results", "models", "rows"):
-            if key in data and isinstance(data[key], (list, dict)):
-                items = data[key]
-                meta = {k: v for k, v in data.items() if k != key and not isinstance(v, (list, dict))}
-                break
-    rows: list[tuple[str, dict[str, float]]] = []
-    if isinstance(items, list):
-        for r in items:
-            if isinstance(r, dict):
-                name = next((str(r[k]) for k in NAME_KEYS if k in r), None)
-                if name is not None:
-                    rows.append((name, _flatten(r)))
-    elif isinstance(items, dict):
-        for name, m in items.items():
-            if isinstance(m, dict):
-                rows.append((str(name), _flatten(m)))
+    """Rows and scalar metadata of a ``tunerec eval`` document (``{"results": {model: metrics}, ...}``)."""
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        return [], {}
+    meta = {k: v for k, v in data.items() if not isinstance(v, (list, dict))}
+    rows = [(str(name), _flatten(m)) for name, m in data["results"].items() if isinstance(m, dict)]
     return rows, meta
