@@ -8,6 +8,7 @@ relative to item-kNN (iknn_both) on the same sessions.
     nice .venv/bin/python bench/bench_ga_tune.py --max 300 --support 0,10,20 --methods sum,floor
     nice .venv/bin/python bench/bench_ga_tune.py --max 300 --relevance calibrated --methods floor/0.6^1@0.8
     nice .venv/bin/python bench/bench_ga_tune.py --max 0 --calibrate   # fit the calibration on all validation sessions
+    nice .venv/bin/python bench/bench_ga_tune.py --max 0 --calibrate --hybrid   # the hybrid's (RNN + item-kNN)
 """
 
 from __future__ import annotations
@@ -39,26 +40,20 @@ def list_metrics(lists, targets, split) -> dict[str, float]:
     }
 
 
-def calibrate(split, knn, given, targets) -> None:
+def calibrate(split, knn, given, targets, rnn=None) -> None:
     """Fit :mod:`tunerec.recommenders.ga.calibration` on the GA's pools of the validation
     sessions (hit = the candidate is in the session's targets; weight 1 / number of targets)
     and print the coefficients, with the fit on a random half checked on the other half.
-    The pools are the GA's own (their long-tail slice is chosen by the current coefficients)."""
-    from tunerec.recommenders.ga.calibration import FEATURES, fit_coefficients, hit_probability, relevance_features
-    from tunerec.recommenders.ga.pool import build_pool
+    The pools are the GA's own (their long-tail slice is chosen by the current coefficients).
+    With ``rnn``: the hybrid's (RNN relevance, item-kNN co-listening)."""
+    from tunerec.recommenders.ga.calibration import FEATURES, HYBRID_FEATURES, fit_coefficients, hit_probability
 
-    ga = GARecommender(source=knn, relevance="shrunk").fit(split.train)
-    feat = ga.features
-    scores = knn.score_sessions(given)
+    ga = GARecommender(source=rnn or knn, colisten=knn if rnn else None, relevance="calibrated").fit(split.train)
     xs, ys, ws, rows = [], [], [], []
     for r, (g, t) in enumerate(zip(given, targets)):
-        gi = ga.indices_of(g)
-        gi = np.unique(gi[gi >= 0])
-        banned = np.zeros(len(ga.item_ids), dtype=bool)
-        banned[gi] = True
-        pool = build_pool(feat, scores[r], gi, banned, sizes=ga.sizes, calibrated=True)  # the GA's own pool
+        pool = ga.run(g, k=20, exclude=g, evolve_lists=False).pool  # the GA's own pool
         tset = set(int(a) for a in t)
-        xs.append(relevance_features(pool.scores, pool.rank, feat.listeners[pool.items], feat.n_users, pool.tag_sim))
+        xs.append(pool.features)
         ys.append(np.array([int(a) in tset for a in ga.item_ids[pool.items]], dtype=float))
         ws.append(np.full(len(pool), 1.0 / len(tset)))
         rows.append(np.full(len(pool), r))
@@ -80,7 +75,7 @@ def calibrate(split, knn, given, targets) -> None:
     b = fit_coefficients(x, y, w)
     print(f"{len(given)} sessions, {len(x)} candidates, {int(y.sum())} hits; COEFFICIENTS = (")
     print(f"    {b[0]:.4f},  # intercept")
-    for name, v in zip(FEATURES, b[1:]):
+    for name, v in zip(HYBRID_FEATURES if rnn else FEATURES, b[1:]):
         print(f"    {v:.4f},  # {name}")
     print(")")
 
@@ -100,7 +95,7 @@ def main() -> None:
     ap.add_argument("--price-hits", type=float, default=None, help="override choose.PRICE_HITS (seeds and default choice)")
     ap.add_argument("--price-min", type=float, default=None, help="override choose.PRICE_MIN_RELEVANCE")
     ap.add_argument("--polish", action="store_true", help="also score each price pick after the swap local search (ga/polish.py)")
-    ap.add_argument("--hybrid", action="store_true", help="the RNN (default config, trained on the carve's train users) as relevance source, item-kNN as co-listening")
+    ap.add_argument("--hybrid", action="store_true", help="the RNN (default config, trained on the carve's train users; cached under TUNEREC_HOME) as relevance source, item-kNN as co-listening")
     ap.add_argument("--calibrate", action="store_true", help="fit the relevance calibration on the validation pools and print it")
     ap.add_argument("--ds", default="0,0.25,0.5,0.75,1")
     ap.add_argument("--pop", type=int, default=None)
@@ -121,14 +116,18 @@ def main() -> None:
         targets = [targets[j] for j in chosen]
     tpos = [split.vocab_index(t) for t in targets]
     knn = ItemKNN("both").fit(split.train)
-    scores = knn.score_sessions(given)
-    base_lists = []
-    for r, g in enumerate(given):
-        row = scores[r].copy()
-        gi = knn.indices_of(g)
-        row[gi[gi >= 0]] = -np.inf
-        base_lists.append(split.vocab_index(knn.item_ids[np.argsort(-row, kind="stable")[:20]]))
-    base = list_metrics(base_lists, tpos, split)
+
+    def top_lists(model) -> list[np.ndarray]:
+        scores = model.score_sessions(given)
+        out = []
+        for r, g in enumerate(given):
+            row = scores[r].astype(np.float64)
+            gi = model.indices_of(g)
+            row[gi[gi >= 0]] = -np.inf
+            out.append(split.vocab_index(model.item_ids[np.argsort(-row, kind="stable")[:20]]))
+        return out
+
+    base = list_metrics(top_lists(knn), tpos, split)
     print(f"validation sessions {len(given)}; iknn_both: " + " ".join(f"{k} {v:.4f}" for k, v in base.items()))
 
     import tunerec.recommenders.ga.choose as choose_mod
@@ -137,8 +136,21 @@ def main() -> None:
         choose_mod.PRICE_MIN_RELEVANCE = args.price_min
     if args.price_hits is not None:
         choose_mod.PRICE_HITS = args.price_hits
+    rnn = None
+    if args.hybrid:
+        from tunerec.recommenders.rnn import RNNRecommender
+
+        t0 = time.perf_counter()
+        rnn = RNNRecommender(seed=args.seed, cache=True).fit(split.train)  # cached per carve under TUNEREC_HOME
+        print(f"rnn for the carve's train users ready in {time.perf_counter() - t0:.0f}s", flush=True)
+        m = list_metrics(top_lists(rnn), tpos, split)
+        print(
+            f"rnn: recall {m['recall']:.4f} ({m['recall'] / base['recall']:.1%}) ILD {m['ild']:.4f} ({m['ild'] / base['ild'] - 1:+.1%}) "
+            f"novelty {m['novelty']:.3f} ({m['novelty'] / base['novelty'] - 1:+.1%})",
+            flush=True,
+        )
     if args.calibrate:
-        calibrate(split, knn, given, targets)
+        calibrate(split, knn, given, targets, rnn)
         return
 
     from tunerec.recommenders.ga.nsga import GAConfig
@@ -148,13 +160,7 @@ def main() -> None:
         cfg = GAConfig(**{**cfg.__dict__, "pop_size": args.pop})
     if args.gens:
         cfg = GAConfig(**{**cfg.__dict__, "max_generations": args.gens})
-    source, colisten = knn, None
-    if args.hybrid:
-        from tunerec.recommenders.rnn import RNNRecommender
-
-        t0 = time.perf_counter()
-        source, colisten = RNNRecommender(seed=args.seed).fit(split.train), knn
-        print(f"rnn trained on the carve's train users in {time.perf_counter() - t0:.0f}s", flush=True)
+    source, colisten = (rnn, knn) if rnn else (knn, None)
     d_values = [float(x) for x in args.ds.split(",")]
     shares = [float(x) for x in args.shares.split(",")] if args.shares else [None]
     for support, share in [(su, sh) for su in (float(x) for x in args.support.split(",")) for sh in shares]:

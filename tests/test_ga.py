@@ -220,6 +220,26 @@ def test_calibrated_relevance_is_the_default_for_item_knn(ga: GARecommender, ses
     assert 0.0 < result.objectives["relevance"] < 1.0
 
 
+def test_hybrid_relevance_is_calibrated_on_rnn_logits_and_item_knn(ga: GARecommender, session: list[int], knn: ItemKNN) -> None:
+    from tunerec.recommenders.ga.calibration import HYBRID_FEATURES
+    from tunerec.recommenders.rnn import RNNRecommender
+
+    hybrid = GARecommender(source=RNNRecommender(), colisten=knn)
+    assert hybrid.calibrated and hybrid.choice_method == "price" and hybrid.rank_discount == 0.0
+    assert ga.features is not None
+    sess_idx = knn.indices_of(session)
+    banned = np.zeros(len(ga.item_ids), dtype=bool)
+    knn_scores = knn.score_sessions([session])[0]
+    logits = np.log(np.maximum(knn_scores, 1e-9))  # stand-in for the RNN's logits
+    pool = build_pool(ga.features, logits, sess_idx, banned, extra_scores=knn_scores, calibrated=True)
+    assert pool.features is not None and pool.features.shape == (len(pool), len(HYBRID_FEATURES))
+    col = dict(zip(HYBRID_FEATURES, pool.features.T))
+    # the logits' differences are the log score ratios of item-kNN's own scores
+    assert np.allclose(col["log_score_ratio"], col["colisten_log_score_ratio"])
+    assert col["colisten_log_rank"][0] == 0.0 and col["log_rank"][0] == 0.0
+    assert pool.prob is not None and ((pool.prob > 0) & (pool.prob < 1)).all() and pool.rel.max() == 1.0
+
+
 def test_relevance_mode_is_checked(knn: ItemKNN) -> None:
     with pytest.raises(ValueError, match="relevance"):
         GARecommender(source=knn, relevance="magic")

@@ -46,6 +46,20 @@ def test_features_of_a_pool() -> None:
     assert (flat[:, 0] == 0).all()
 
 
+def test_hybrid_features_read_the_source_scores_as_logits() -> None:
+    from tunerec.recommenders.ga.calibration import HYBRID_FEATURES
+
+    logits = np.array([1.0, -0.5, -40.0, -np.inf])
+    knn = (np.array([0.8, 0.4, 0.0, 0.1]), np.array([0, 1, 7, 3]))
+    x = relevance_features(logits, np.array([0, 1, 5, 9]), np.array([100, 10, 1, 5]), 1000, np.zeros(4), colisten=knn)
+    assert x.shape == (4, len(HYBRID_FEATURES)) and np.isfinite(x).all()
+    col = dict(zip(HYBRID_FEATURES, x.T))
+    assert col["log_score_ratio"].tolist() == [0.0, -1.5, -14.0, -14.0]  # differences, floored
+    assert col["colisten_log_score_ratio"][1] == pytest.approx(np.log(0.5)) and col["colisten_log_score_ratio"][2] == -14.0
+    assert col["colisten_log_rank"].tolist() == pytest.approx(np.log1p([0, 1, 7, 3]).tolist())
+    assert col["log_share"][0] == pytest.approx(np.log(0.1)) and col["log_rank"][1] == pytest.approx(np.log(2))
+
+
 def test_hit_probability() -> None:
     x = relevance_features(np.array([3.0, 1.0]), np.array([0, 200]), np.array([300, 2]), 1500, np.array([0.5, 0.0]))
     p = hit_probability(x)

@@ -15,9 +15,13 @@ tag profile with the session's (raw, times the log share, and relative to the po
 :data:`COEFFICIENTS` were fitted by :func:`fit_coefficients` (weighted logistic regression,
 each session weighted by 1 / its number of targets, as Recall@20 weighs it) on the pools of
 the validation split of the train users (protocol hetrec-sessions-v2, seed 42), with
-``bench/bench_ga_tune.py --calibrate``. They hold for item-kNN (``iknn_both``) scores;
-other relevance sources (the RNN in hybrid mode) use the listener shrinkage of
-:func:`.pool.normalised_relevance` instead.
+``bench/bench_ga_tune.py --calibrate``. They hold for item-kNN (``iknn_both``) scores.
+In hybrid mode (the RNN as relevance source, item-kNN as co-listening ranker) the same
+features are taken of the RNN's scores, which are logits (so the "log score ratio" is the
+difference to the pool's best), plus item-kNN's log score ratio and rank
+(:data:`HYBRID_FEATURES`, :data:`HYBRID_COEFFICIENTS`, fitted the same way with
+``bench/bench_ga_tune.py --calibrate --hybrid``, the RNN trained on the carve's train users).
+Other relevance sources use the listener shrinkage of :func:`.pool.normalised_relevance`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ FEATURES = (
     "tag_sim_x_share",
     "tag_sim_ratio",
 )
+#: The hybrid's features: :data:`FEATURES` of the RNN's scores, then item-kNN's.
+HYBRID_FEATURES = FEATURES + ("colisten_log_score_ratio", "colisten_log_rank")
 #: Intercept, then one weight per feature of :data:`FEATURES` (fitted on the GA's pools of
 #: the 1010 validation sessions: 433,096 candidates, 2492 hits; fitted on a random half, the
 #: top-20 by p of the other half's pools reach Recall@20 .163, item-kNN's own top-20 .126).
@@ -48,33 +54,67 @@ COEFFICIENTS = (
     -0.4298,  # tag_sim_x_share
     2.2012,  # tag_sim_ratio
 )
+#: The hybrid's (fitted as :data:`COEFFICIENTS` are, the RNN trained on the carve's train users:
+#: 475,201 candidates, 2549 hits; half-split check: Recall@20 of the top-20 by p .167).
+HYBRID_COEFFICIENTS = (
+    -3.6433,  # intercept
+    -0.0124,  # log_score_ratio (RNN logit difference)
+    -0.0667,  # log_rank (RNN)
+    0.4031,  # log_share
+    0.0180,  # log_share_sq
+    -0.0104,  # score_ratio_x_share
+    -1.2513,  # tag_sim
+    -0.3349,  # tag_sim_x_share
+    2.5687,  # tag_sim_ratio
+    0.0773,  # colisten_log_score_ratio
+    -0.2851,  # colisten_log_rank
+)
 #: Lower bound of the log score ratio (scores of candidates the source barely ranks).
 MIN_LOG_RATIO = -14.0
 
 
-def relevance_features(
-    scores: np.ndarray, rank: np.ndarray, listeners: np.ndarray, n_users: int, tag_sim: np.ndarray
-) -> np.ndarray:
-    """Feature matrix ``(n, len(FEATURES))`` of a pool's candidates (see the module docstring)."""
+def log_score_ratio(scores: np.ndarray, logits: bool = False) -> np.ndarray:
+    """log(score / best score), floored at :data:`MIN_LOG_RATIO` (-inf scores too); for
+    ``logits`` the difference to the best. Zeros when no score is finite (or, not ``logits``, positive)."""
     s = np.asarray(scores, dtype=np.float64)
-    n = len(s)
-    if n == 0:
-        return np.zeros((0, len(FEATURES)))
     finite = np.isfinite(s)
-    top = float(s[finite].max()) if finite.any() else 0.0
-    if top > 0:
+    if not finite.any():
+        return np.zeros(len(s))
+    top = float(s[finite].max())
+    if logits:
+        ratio = np.where(finite, s, -np.inf) - top
+    elif top > 0:
         ratio = np.log(np.maximum(np.where(finite, s, 0.0), 1e-300) / top)
     else:
-        ratio = np.zeros(n)
-    ratio = np.maximum(ratio, MIN_LOG_RATIO)
+        return np.zeros(len(s))
+    return np.maximum(ratio, MIN_LOG_RATIO)
+
+
+def relevance_features(
+    scores: np.ndarray,
+    rank: np.ndarray,
+    listeners: np.ndarray,
+    n_users: int,
+    tag_sim: np.ndarray,
+    colisten: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Feature matrix ``(n, len(FEATURES))`` of a pool's candidates (see the module docstring);
+    with ``colisten`` = (item-kNN scores, item-kNN ranks) the hybrid's ``(n, len(HYBRID_FEATURES))``,
+    ``scores`` then being the RNN's logits."""
+    s = np.asarray(scores, dtype=np.float64)
+    n = len(s)
+    width = len(FEATURES if colisten is None else HYBRID_FEATURES)
+    if n == 0:
+        return np.zeros((0, width))
+    ratio = log_score_ratio(s, logits=colisten is not None)
     share = np.log(np.maximum(np.asarray(listeners, dtype=np.float64), 1.0) / max(int(n_users), 1))
     ts = np.asarray(tag_sim, dtype=np.float64)
     ts_top = float(ts.max()) if n else 0.0
     ts_ratio = ts / ts_top if ts_top > 0 else np.zeros(n)
-    return np.stack(
-        [ratio, np.log1p(np.asarray(rank, dtype=np.float64)), share, share**2, ratio * share, ts, ts * share, ts_ratio],
-        axis=1,
-    )
+    cols = [ratio, np.log1p(np.asarray(rank, dtype=np.float64)), share, share**2, ratio * share, ts, ts * share, ts_ratio]
+    if colisten is not None:
+        cols += [log_score_ratio(colisten[0]), np.log1p(np.asarray(colisten[1], dtype=np.float64))]
+    return np.stack(cols, axis=1)
 
 
 def hit_probability(x: np.ndarray, coefficients: tuple[float, ...] | np.ndarray = COEFFICIENTS) -> np.ndarray:

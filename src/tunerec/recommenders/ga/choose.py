@@ -23,12 +23,13 @@ import numpy as np
 METHODS = ("sum", "tchebycheff", "floor", "price")
 #: Weight of tag coverage when the session has tags (relative to a total of 1 for the rest).
 COVERAGE_WEIGHT = 1.0
-#: "floor" (the hybrid's rule): the chosen list keeps at least 1 − FLOOR_SPAN·d^FLOOR_POWER of
-#: the top list's relevance: 89% at d = 0.5 and 70% at d = 1. With the hybrid's RNN relevance
-#: on the validation split of the train users (bench/bench_ga_tune.py --hybrid, both carves),
-#: span 0.5 / 0.3 / 0.7 at d = 0.5 kept 65% / 78% / 46% and 64% / 80% / 53% of iknn_both's
-#: Recall@20 (ILD +21% / +17% / +24%, novelty +9% / −4% / +20% on the first carve): 0.3 is
-#: the closest to the 90% recall the GA aims at. (With item-kNN relevance, before the
+#: "floor" (the rule for uncalibrated relevance: sources other than item-kNN and the hybrid,
+#: or ``relevance="shrunk"``): the chosen list keeps at least 1 − FLOOR_SPAN·d^FLOOR_POWER of
+#: the top list's relevance: 89% at d = 0.5 and 70% at d = 1. With the RNN's min-max scaled
+#: scores (the hybrid before its calibration) on the validation split of the train users
+#: (bench/bench_ga_tune.py --hybrid --relevance shrunk, both carves), span 0.5 / 0.3 / 0.7 at
+#: d = 0.5 kept 65% / 78% / 46% and 64% / 80% / 53% of iknn_both's Recall@20 (ILD +21% / +17% /
+#: +24%, novelty +9% / −4% / +20% on the first carve). (With item-kNN relevance, before the
 #: calibration, 0.5 had kept 95%.)
 FLOOR_SPAN = 0.3
 FLOOR_POWER = 1.5

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from tunerec.recommenders.base import top_k
-from tunerec.recommenders.ga.calibration import hit_probability, relevance_features
+from tunerec.recommenders.ga.calibration import COEFFICIENTS, HYBRID_COEFFICIENTS, hit_probability, relevance_features
 from tunerec.recommenders.ga.features import ItemFeatures
 
 RELEVANT, COLISTEN, TAGS, FRIENDS, LONGTAIL = 1, 2, 4, 8, 16
@@ -54,6 +54,7 @@ class CandidatePool:
     friend_count: np.ndarray  # friends of the session's listeners who play it
     notes: list[str] = field(default_factory=list)
     prob: np.ndarray | None = None  # calibrated hit probability (None unless calibrated)
+    features: np.ndarray | None = None  # its features (:mod:`.calibration`; None unless calibrated)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -82,8 +83,9 @@ def build_pool(
     ``extra_scores``: item-kNN scores in hybrid mode; ``support``: listener shrinkage of
     relevance (see :func:`normalised_relevance`); ``tag_weight``: share of the relevance
     given to the tag similarity with the session; ``calibrated``: relevance is the
-    estimated hit probability of :mod:`.calibration` (item-kNN scores) scaled so that the
-    best is 1, instead of the shrunk score.
+    estimated hit probability of :mod:`.calibration` (item-kNN scores; with ``extra_scores``
+    the hybrid's model of RNN and item-kNN scores) scaled so that the best is 1, instead of
+    the shrunk score.
     """
     n = len(feat.item_ids)
     scores = np.asarray(scores, dtype=np.float64)
@@ -103,9 +105,15 @@ def build_pool(
         taken[idx] = True
 
     add(order[: sizes.relevant], RELEVANT)
-    if extra_scores is not None and sizes.colisten:
+    colisten = None  # hybrid: item-kNN's (scores, ranks) over the allowed artists
+    if extra_scores is not None:
         extra = np.where(allowed, np.asarray(extra_scores, dtype=np.float64), -np.inf)
-        add(top_k(extra, sizes.colisten), COLISTEN)
+        extra_order = top_k(extra, int(np.isfinite(extra).sum()))
+        extra_rank = np.full(n, n, dtype=np.int64)
+        extra_rank[extra_order] = np.arange(len(extra_order))
+        colisten = (extra, extra_rank)
+        if sizes.colisten:
+            add(extra_order[: sizes.colisten], COLISTEN)
 
     # tag-similar artists: the session's tag profile plus its own tags (weighted up)
     q = np.zeros(feat.tfidf.shape[1])
@@ -119,6 +127,13 @@ def build_pool(
         q[list(tag_cols)] += 1.0
         q /= np.linalg.norm(q)
     tag_sim = feat.tfidf @ q if nq > 0 or len(tag_cols) else np.zeros(n)
+
+    def features_of(sel: np.ndarray, source: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """Calibration features of the items ``sel`` (relative to them)."""
+        both = None if colisten is None else (colisten[0][sel], colisten[1][sel])
+        return relevance_features(source[sel], rank[sel], feat.listeners[sel], feat.n_users, sims[sel], both)
+
+    coefficients = COEFFICIENTS if extra_scores is None else HYBRID_COEFFICIENTS
     if sizes.tags and (nq > 0 or len(tag_cols)):
         cand = np.where(allowed & ~taken & (tag_sim > 0), tag_sim, -np.inf)
         add(top_k(cand, sizes.tags), TAGS)
@@ -143,10 +158,9 @@ def build_pool(
         median = float(np.median(feat.listeners[taken]))
         rare = allowed & ~taken & (feat.listeners < median)
         if calibrated:
-            x = relevance_features(
-                np.where(allowed, scores, -np.inf), rank, feat.listeners, feat.n_users, np.where(allowed, tag_sim, 0.0)
-            )
-            cand = np.where(rare, hit_probability(x), -np.inf)
+            every = np.arange(n)
+            p_all = hit_probability(features_of(every, masked, np.where(allowed, tag_sim, 0.0)), coefficients)
+            cand = np.where(rare, p_all, -np.inf)
         else:
             near = rank < sizes.relevant + LONGTAIL_DEPTH
             cand = np.where(rare & near, -rank.astype(np.float64), -np.inf)
@@ -155,10 +169,10 @@ def build_pool(
     items = np.flatnonzero(taken)
     items = items[np.lexsort((items, rank[items]))]  # the source's order
     s = scores[items]
-    prob = None
+    prob = x = None
     if calibrated and len(items):
-        x = relevance_features(s, rank[items], feat.listeners[items], feat.n_users, np.asarray(tag_sim)[items])
-        prob = hit_probability(x)
+        x = features_of(items, masked, np.asarray(tag_sim))
+        prob = hit_probability(x, coefficients)
         rel = prob / max(float(prob.max()), 1e-300)
     else:
         rel = normalised_relevance(s, feat.listeners[items], support)
@@ -174,6 +188,7 @@ def build_pool(
         tag_sim=np.asarray(tag_sim)[items],
         friend_count=np.asarray(friend_count)[items],
         prob=prob,
+        features=x,
     )
 
 

@@ -32,11 +32,11 @@ if TYPE_CHECKING:
 
 DEFAULT_DEADLINE = 0.3
 DEFAULT_DISCOVERY = 0.5
-#: Listener shrinkage of the uncalibrated relevance (relevance sources other than item-kNN,
-#: i.e. the hybrid's RNN; see :func:`.pool.normalised_relevance`). Validation split of the
-#: train users, both carves (bench/bench_ga_tune.py --hybrid): the EASE-initialised RNN does
-#: not inflate rare artists, and shrinking them cost its relevance-only list 9% of its recall
-#: (support 5: 96% / 103% of iknn_both's recall at d = 0; support 0: 105% / 112%).
+#: Listener shrinkage of the uncalibrated relevance (see :func:`.pool.normalised_relevance`).
+#: Validation split of the train users, both carves (bench/bench_ga_tune.py --hybrid
+#: --relevance shrunk): the EASE-initialised RNN does not inflate rare artists, and shrinking
+#: them cost its relevance-only list 9% of its recall (support 5: 96% / 103% of iknn_both's
+#: recall at d = 0; support 0: 105% / 112%).
 SUPPORT = 0.0
 #: Share of the discovery weight given to novelty (the rest to diversity) when choosing
 #: (validation split: with "price", 0.6 beat 0.65 and 0.7, which gave up recall for novelty
@@ -123,9 +123,9 @@ class GARecommender(Recommender):
         mode: the RNN as ``source``, item-kNN here); ``deadline``: seconds per list (None:
         only the generation cap stops the run, fully deterministic); ``tags``: default
         session tags (a request's own tags replace them); ``relevance``: ``"calibrated"``
-        (estimated hit probability, :mod:`.calibration`; needs item-kNN scores),
-        ``"shrunk"`` (source score with listener shrinkage ``support``) or ``"auto"``
-        (calibrated for an item-kNN source, shrunk otherwise); ``polish``: improve the chosen
+        (estimated hit probability, :mod:`.calibration`; needs item-kNN scores, or the RNN's
+        with item-kNN as ``colisten``), ``"shrunk"`` (source score with listener shrinkage
+        ``support``) or ``"auto"`` (calibrated for those two, shrunk otherwise); ``polish``: improve the chosen
         list by swaps on the "price" value (:mod:`.polish`)."""
         super().__init__()
         if not 0.0 <= discovery <= 1.0:
@@ -186,12 +186,17 @@ class GARecommender(Recommender):
 
     @property
     def calibrated(self) -> bool:
-        """Whether relevance is the calibrated hit probability (item-kNN sources)."""
+        """Whether relevance is the calibrated hit probability (by default for an item-kNN
+        source, and for the hybrid: the RNN as source, item-kNN as co-listening ranker)."""
         if self.relevance != "auto":
             return self.relevance == "calibrated"
         from tunerec.recommenders.knn import ItemKNN
 
-        return isinstance(self.source, ItemKNN)
+        if self.colisten is None:
+            return isinstance(self.source, ItemKNN)
+        from tunerec.recommenders.rnn import RNNRecommender  # the hybrid has torch loaded already
+
+        return isinstance(self.colisten, ItemKNN) and isinstance(self.source, RNNRecommender)
 
     # ------------------------------------------------------------------ requests
     def recommend(
