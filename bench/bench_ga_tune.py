@@ -196,7 +196,7 @@ def main() -> None:
                             lists.setdefault(kk, []).append(np.zeros(0, np.int64))
                         continue
                     novelty_share = float(share) if share else ga.novelty_share
-                    hits_unit = float(span) if span and name == "price" else None
+                    hits_unit = float(span) if span and name == "price" else ga.price_hits
                     pick = choose(
                         run.front_objectives,
                         d,

@@ -43,6 +43,14 @@ TAG_FLOOR_SLACK = 0.2
 #: +14% and 87%/+10%/+12%; 0.54: 92%/+11%/+15% and 85%/+11%/+13%. 0.52 keeps about 90% of the
 #: recall and +10% ILD on average; no setting reached +15% novelty on both carves.
 PRICE_HITS = 0.52
+#: The hybrid's (relevance calibrated on the RNN's and item-kNN's scores): its pools hold
+#: likelier hits, so the same unit keeps more relevance. Chosen the same way (the largest unit
+#: whose recall kept at d = 0.5, with the swaps, averages 90% over both carves): 0.56 / 0.58 /
+#: 0.60 / 0.62 gave 95% / 93% / 91% / 90% and 91% / 89% / 87% / 86% of iknn_both's Recall@20,
+#: ILD +11% / +11% / +12% / +13% and +10% / +11% / +11% / +12%, novelty +13% / +14% / +16% /
+#: +17% and +10% / +11% / +12% / +13% — the item-kNN GA's trade-off curve, within a point
+#: (0.56 on the second carve with the calibration's first-pass coefficients).
+HYBRID_PRICE_HITS = 0.58
 PRICE_NOVELTY_BITS = 10.0
 #: "price": relevance keeps at least this weight at d = 1 (the most adventurous list still
 #: keeps some relevance: 27% of iknn_both's recall on the validation split, +47% novelty).

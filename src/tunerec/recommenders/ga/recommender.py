@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Iterable, Sequence
 import numpy as np
 
 from tunerec.recommenders.base import Context, Recommendation, Recommender
+from tunerec.recommenders.ga import choose as rules
 from tunerec.recommenders.ga.choose import choose, order_list, price_weights
 from tunerec.recommenders.ga.explain import explain_list, summary_line
 from tunerec.recommenders.ga.features import ItemFeatures, build_features
@@ -177,6 +178,11 @@ class GARecommender(Recommender):
         return "price" if self.calibrated else "floor"
 
     @property
+    def price_hits(self) -> float:
+        """The "price" rule's hits unit: the hybrid's or the item-kNN GA's (:mod:`.choose`)."""
+        return rules.HYBRID_PRICE_HITS if self.colisten is not None else rules.PRICE_HITS
+
+    @property
     def rank_discount(self) -> float:
         """Rank discount of the relevance objective: none (expected hits) with calibrated
         relevance, DCG otherwise (unless set)."""
@@ -242,10 +248,10 @@ class GARecommender(Recommender):
         if run.evolution is None:
             return GAResult([], "no candidates", {}, {}, [], -1, 0, 0, time.perf_counter() - run.start, False, run.notes, d)
         pa, pool = run.arrays, run.pool
-        pick = choose(run.front_objectives, d, self.choice_method, self.novelty_share, hits=pa.hits)
+        pick = choose(run.front_objectives, d, self.choice_method, self.novelty_share, hits=pa.hits, hits_unit=self.price_hits)
         chosen, objectives = run.front_lists[pick], run.front_objectives[pick]
         if self.choice_method == "price" and self.polish and self.config.tag_cap is None:
-            chosen = polish(pa, chosen, d, self.novelty_share)
+            chosen = polish(pa, chosen, d, self.novelty_share, self.price_hits)
             objectives = evaluate(pa, chosen[None])[0]
         ordered = chosen[order_list(pa.rel[chosen], pa.sim[np.ix_(chosen, chosen)], pa.tagged[chosen])]
         recs = self._recommendations(pool, ordered, run.session, run.tag_cols, run.notes)
@@ -318,7 +324,7 @@ class GARecommender(Recommender):
             return run
         pa = pool_arrays(pool, feat, k, tag_cols, self.rank_discount)
         rng = np.random.default_rng(_request_seed(seed, known, tag_cols, k))
-        seeds = initial_lists(pa, self.linear_seeds, self.novelty_share)
+        seeds = initial_lists(pa, self.linear_seeds, self.novelty_share, self.price_hits)
         run.arrays = pa
         run.seeds = seeds
         run.baseline = evaluate(pa, seeds[:1])[0]
@@ -357,12 +363,12 @@ LINEAR_SEED_WEIGHTS = ((0.2, 0.2), (0.3, 0.2), (0.4, 0.2), (0.5, 0.2), (0.7, 0.2
 PRICE_SEED_DISCOVERY = (0.2, 0.35, 0.45, 0.5, 0.55, 0.65, 0.8, 1.0)
 
 
-def initial_lists(pa: PoolArrays, linear: bool = True, novelty_share: float = 0.5) -> np.ndarray:
+def initial_lists(pa: PoolArrays, linear: bool = True, novelty_share: float = 0.5, hits_unit: float | None = None) -> np.ndarray:
     """Seed lists: the relevance top-k first, then the MMR lists at each λ, then the top-k
     of relevance + w × novelty for each w of :data:`NOVELTY_SEED_WEIGHTS`, then (``linear``)
     greedy lists on the linearised objectives (:func:`.mmr.linear_list`): with calibrated
     relevance the "price" choice rule's for each d of :data:`PRICE_SEED_DISCOVERY`,
-    otherwise those of :data:`LINEAR_SEED_WEIGHTS`."""
+    otherwise those of :data:`LINEAR_SEED_WEIGHTS` (``hits_unit``: the price rule's)."""
     idx = np.arange(pa.n)
     top = np.lexsort((idx, -pa.rel))[: pa.k]
     span = np.ptp(pa.novelty) if pa.n else 0.0
@@ -370,7 +376,7 @@ def initial_lists(pa: PoolArrays, linear: bool = True, novelty_share: float = 0.
     greedy = [np.lexsort((idx, -(pa.rel + w * nov01)))[: pa.k] for w in NOVELTY_SEED_WEIGHTS]
     parts = [top[None, :], mmr_lists(pa, MMR_LAMBDAS), np.stack(greedy)]
     if linear and pa.hits is not None and pa.hits > 0:
-        ws = [price_weights(d, pa.k, pa.hits_per_rel, novelty_share) for d in PRICE_SEED_DISCOVERY]  # type: ignore[arg-type]
+        ws = [price_weights(d, pa.k, pa.hits_per_rel, novelty_share, hits_unit) for d in PRICE_SEED_DISCOVERY]  # type: ignore[arg-type]
         parts.append(np.stack([linear_list(pa, wn, wd, raw_novelty=True) for wn, wd in ws]))
     elif linear:
         parts.append(np.stack([linear_list(pa, wn, wd) for wn, wd in LINEAR_SEED_WEIGHTS]))
