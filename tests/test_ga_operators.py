@@ -8,7 +8,7 @@ import pytest
 from tunerec.recommenders.ga import operators as ops
 from tunerec.recommenders.ga.choose import choose, order_list
 from tunerec.recommenders.ga.mmr import linear_list, mmr_list
-from tunerec.recommenders.ga.nsga import GAConfig, crowding, evolve, nondominated_ranks
+from tunerec.recommenders.ga.nsga import GAConfig, crowding, evolve, nondominated, nondominated_ranks
 from tunerec.recommenders.ga.objectives import PoolArrays, evaluate
 
 
@@ -145,6 +145,20 @@ def test_evolve_front_is_never_dominated_by_a_seed() -> None:
     assert front[:, 0].max() == pytest.approx(1.0)  # the relevance top list survives (elitism)
     for s in evaluate(pa, seeds):
         assert not any((s >= f).all() and (s > f).any() for f in front)
+
+
+def test_archive_keeps_every_non_dominated_list_the_population_drops() -> None:
+    pa = synthetic_pool(n=80, k=10, seed=11)
+    rng = np.random.default_rng(3)
+    seeds = np.stack([np.arange(10)] + [mmr_list(pa, lam) for lam in np.linspace(0.0, 0.9, 10)] + list(ops.random_lists(rng, 80, 10, 5)))
+    evo = evolve(pa, seeds, np.random.default_rng(0), GAConfig(pop_size=len(seeds), max_generations=15))
+    assert_valid(evo.archive, pa.n, pa.k)
+    a = evo.archive_objectives
+    assert np.allclose(a, evaluate(pa, evo.archive))
+    assert nondominated(a).all() and len(evo.archive) > evo.front.size  # more than the small population holds
+    # every list ever in the population is weakly dominated by an archived one: nothing is lost
+    for f in np.concatenate([evaluate(pa, seeds), evo.objectives]):
+        assert (a >= f - 1e-12).all(axis=1).any()
 
 
 def test_evolve_respects_tag_cap() -> None:

@@ -4,6 +4,11 @@ Each generation: binary tournaments on (front rank, crowding distance), set-awar
 crossover and mutation, the optional per-tag repair, one vectorised evaluation of all
 offspring, duplicates dropped, then ``selNSGA2`` keeps ``pop_size`` of parents ∪ offspring.
 The loop stops at the generation cap, or before a generation would overrun the deadline.
+
+Beside the population, an archive keeps every non-dominated list seen (thinned by crowding
+beyond :data:`ARCHIVE_SIZE`): the population's first front often outgrows ``pop_size``, and
+``selNSGA2``'s crowding cut then drops non-dominated lists — among them the greedy seed lists.
+The archive is the run's final front.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ for _m in (3, 4):
 
 #: DEAP's non-dominated sort for ``selNSGA2`` ("standard" or "log").
 ND = "log"
+#: Most lists the archive of non-dominated lists keeps.
+ARCHIVE_SIZE = 150
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class Evolution:
     elapsed: float
     stopped_by_deadline: bool
     initial_front: np.ndarray  # (F0, M) objectives of the first front of the initial population
+    archive: np.ndarray  # (A, K) every non-dominated list seen (the final front)
+    archive_objectives: np.ndarray  # (A, M)
 
 
 def nondominated_ranks(f: np.ndarray) -> np.ndarray:
@@ -72,6 +81,28 @@ def nondominated_ranks(f: np.ndarray) -> np.ndarray:
         current = np.flatnonzero(count == 0)
         r += 1
     return rank
+
+
+def nondominated(f: np.ndarray) -> np.ndarray:
+    """Mask of the rows of ``f`` no other row dominates (maximisation)."""
+    ge = (f[:, None, :] >= f[None, :, :]).all(axis=2)
+    gt = (f[:, None, :] > f[None, :, :]).any(axis=2)
+    return ~(ge & gt).any(axis=0)
+
+
+def update_archive(lists: np.ndarray, f: np.ndarray, new: np.ndarray, fn: np.ndarray, size: int = ARCHIVE_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """The non-dominated lists of the archive ∪ ``new`` (no duplicates), thinned to ``size``
+    by ``selNSGA2``'s crowding when there are more."""
+    both = np.concatenate([lists, new])
+    fb = np.concatenate([f, fn])
+    keep = ops.dedupe_rows(both)
+    both, fb = both[keep], fb[keep]
+    nd = nondominated(fb)
+    both, fb = both[nd], fb[nd]
+    if len(both) > size:
+        sel = select_nsga2(deap_individuals(fb), size)
+        both, fb = both[sel], fb[sel]
+    return both, fb
 
 
 def crowding(f: np.ndarray, rank: np.ndarray) -> np.ndarray:
@@ -153,6 +184,7 @@ def evolve(
     inds = deap_individuals(f)
     rank = nondominated_ranks(f)
     initial_front = f[rank == 0].copy()
+    archive, archive_f = update_archive(pop[:0], f[:0], pop[rank == 0], initial_front)
     gen = 0
     stopped = False
     last = 0.0
@@ -184,6 +216,7 @@ def evolve(
         sel = select_nsga2(both_inds, pop_size)
         pop, f, inds = both[sel], fb[sel], [both_inds[i] for i in sel]
         rank = nondominated_ranks(f)
+        archive, archive_f = update_archive(archive, archive_f, kids, fk)
         gen += 1
         last = time.perf_counter() - g0
     return Evolution(
@@ -194,4 +227,6 @@ def evolve(
         elapsed=time.perf_counter() - t0,
         stopped_by_deadline=stopped,
         initial_front=initial_front,
+        archive=archive,
+        archive_objectives=archive_f,
     )

@@ -332,11 +332,11 @@ class GARecommender(Recommender):
             return run
         budget = None if self.deadline is None else self.deadline * (1.0 - DEADLINE_RESERVE)
         evo = evolve(pa, seeds, rng, self.config, deadline=budget, start=t0, should_stop=should_stop)
-        front_idx = evo.front[np.lexsort((evo.front, -evo.objectives[evo.front, 0]))]
+        front_idx = np.lexsort((np.arange(len(evo.archive)), -evo.archive_objectives[:, 0]))
         run.evolution = evo
         self.deadline_hits += int(evo.stopped_by_deadline)
-        run.front_lists = evo.population[front_idx]
-        run.front_objectives = evo.objectives[front_idx]
+        run.front_lists = evo.archive[front_idx]
+        run.front_objectives = evo.archive_objectives[front_idx]
         return run
 
     def _recommendations(
