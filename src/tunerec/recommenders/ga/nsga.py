@@ -91,18 +91,28 @@ def nondominated(f: np.ndarray) -> np.ndarray:
 
 
 def update_archive(lists: np.ndarray, f: np.ndarray, new: np.ndarray, fn: np.ndarray, size: int = ARCHIVE_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """The non-dominated lists of the archive ∪ ``new`` (no duplicates), thinned to ``size``
-    by ``selNSGA2``'s crowding when there are more."""
-    both = np.concatenate([lists, new])
-    fb = np.concatenate([f, fn])
-    keep = ops.dedupe_rows(both)
-    both, fb = both[keep], fb[keep]
-    nd = nondominated(fb)
-    both, fb = both[nd], fb[nd]
-    if len(both) > size:
-        sel = select_nsga2(deap_individuals(fb), size)
-        both, fb = both[sel], fb[sel]
-    return both, fb
+    """The archive (mutually non-dominated ``lists`` with objectives ``f``) after offering it
+    ``new``: newcomers no member weakly dominates (so no duplicate either) join, members they
+    dominate leave; past ``size`` the most crowded lists go (NSGA-II crowding distance)."""
+    if len(f):
+        covered = (fn[:, None, :] <= f[None, :, :]).all(axis=2).any(axis=1)
+        new, fn = new[~covered], fn[~covered]
+    if not len(fn):
+        return lists, f
+    _, first = np.unique(fn, axis=0, return_index=True)  # one list per objective vector
+    keep = np.zeros(len(fn), dtype=bool)
+    keep[first] = True
+    keep &= nondominated(fn)
+    new, fn = new[keep], fn[keep]
+    if len(f):
+        beaten = ((fn[:, None, :] >= f[None, :, :]).all(axis=2) & (fn[:, None, :] > f[None, :, :]).any(axis=2)).any(axis=0)
+        lists, f = lists[~beaten], f[~beaten]
+    lists, f = np.concatenate([lists, new]), np.concatenate([f, fn])
+    if len(f) > size:
+        spread = crowding(f, np.zeros(len(f), dtype=np.int64))
+        kept = np.sort(np.argsort(-spread, kind="stable")[:size])
+        lists, f = lists[kept], f[kept]
+    return lists, f
 
 
 def crowding(f: np.ndarray, rank: np.ndarray) -> np.ndarray:
