@@ -127,13 +127,6 @@ def build_pool(
         q[list(tag_cols)] += 1.0
         q /= np.linalg.norm(q)
     tag_sim = feat.tfidf @ q if nq > 0 or len(tag_cols) else np.zeros(n)
-
-    def features_of(sel: np.ndarray, source: np.ndarray, sims: np.ndarray) -> np.ndarray:
-        """Calibration features of the items ``sel`` (relative to them)."""
-        both = None if colisten is None else (colisten[0][sel], colisten[1][sel])
-        return relevance_features(source[sel], rank[sel], feat.listeners[sel], feat.n_users, sims[sel], both)
-
-    coefficients = COEFFICIENTS if extra_scores is None else HYBRID_COEFFICIENTS
     if sizes.tags and (nq > 0 or len(tag_cols)):
         cand = np.where(allowed & ~taken & (tag_sim > 0), tag_sim, -np.inf)
         add(top_k(cand, sizes.tags), TAGS)
@@ -152,14 +145,20 @@ def build_pool(
             cand = np.where(allowed & ~taken & (friend_count > 0), friend_count / np.sqrt(feat.listeners), -np.inf)
             add(top_k(cand, sizes.friends), FRIENDS)
 
+    def features_of(sel: np.ndarray, source: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """Calibration features of the items ``sel`` (relative to them)."""
+        both = None if colisten is None else (colisten[0][sel], colisten[1][sel])
+        return relevance_features(source[sel], rank[sel], feat.listeners[sel], feat.n_users, sims[sel], both)
+
+    coefficients = COEFFICIENTS if extra_scores is None else HYBRID_COEFFICIENTS
+
     # long tail: relevant artists outside the top that few people know (calibrated: the
     # likeliest hits among them, anywhere in the ranking; otherwise the best ranked)
     if sizes.longtail and taken.any():
         median = float(np.median(feat.listeners[taken]))
         rare = allowed & ~taken & (feat.listeners < median)
         if calibrated:
-            every = np.arange(n)
-            p_all = hit_probability(features_of(every, masked, np.where(allowed, tag_sim, 0.0)), coefficients)
+            p_all = hit_probability(features_of(np.arange(n), masked, np.where(allowed, tag_sim, 0.0)), coefficients)
             cand = np.where(rare, p_all, -np.inf)
         else:
             near = rank < sizes.relevant + LONGTAIL_DEPTH
