@@ -73,7 +73,7 @@ def calibrate(split, knn, given, targets, rnn=None) -> None:
     b_half = fit_coefficients(x[fit_half], y[fit_half], w[fit_half])
     print(f"half-split check: Recall@20 of the top-20 by p on the other half {recall_of_top(b_half, ~fit_half):.4f}")
     b = fit_coefficients(x, y, w)
-    print(f"{len(given)} sessions, {len(x)} candidates, {int(y.sum())} hits; COEFFICIENTS = (")
+    print(f"{len(given)} sessions, {len(x)} candidates, {int(y.sum())} hits; {'HYBRID_' if rnn else ''}COEFFICIENTS = (")
     print(f"    {b[0]:.4f},  # intercept")
     for name, v in zip(HYBRID_FEATURES if rnn else FEATURES, b[1:]):
         print(f"    {v:.4f},  # {name}")
