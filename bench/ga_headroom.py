@@ -24,7 +24,7 @@ from tunerec.data import load_dataset
 from tunerec.evaluation import make_split, validation_split
 from tunerec.evaluation.harness import list_cases, sample_events
 from tunerec.recommenders.ga import GARecommender
-from tunerec.recommenders.ga.calibration import fit_coefficients, hit_probability, relevance_features
+from tunerec.recommenders.ga.calibration import fit_coefficients, hit_probability
 from tunerec.recommenders.ga.pool import build_pool
 from tunerec.recommenders.knn import ItemKNN, SessionKNN
 
@@ -74,7 +74,7 @@ def carve_pools(ds, val_seed: int) -> tuple[np.ndarray, ...]:
             top = max(float(sc[np.isfinite(sc)].max()), 1e-12)
             extra += [np.log1p(rank_of(sc)[it]), np.clip(sc[it] / top, -1, 1)]
         tset = {int(a) for a in t}
-        out[0].append(relevance_features(pool.scores, pool.rank, feat.listeners[it], feat.n_users, pool.tag_sim))
+        out[0].append(pool.features)
         out[1].append(np.stack(extra, axis=1))
         out[2].append(np.array([int(a) in tset for a in ga.item_ids[it]], dtype=float))
         out[3].append(np.full(len(it), 1.0 / len(tset)))

@@ -64,12 +64,15 @@ class Evolution:
     archive_objectives: np.ndarray  # (A, M)
 
 
+def dominance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``out[i, j]``: row i of ``a`` dominates row j of ``b`` (maximisation)."""
+    return (a[:, None, :] >= b[None, :, :]).all(axis=2) & (a[:, None, :] > b[None, :, :]).any(axis=2)
+
+
 def nondominated_ranks(f: np.ndarray) -> np.ndarray:
     """Front number (0 = non-dominated) of each row of ``f`` (maximisation)."""
     n = len(f)
-    ge = (f[:, None, :] >= f[None, :, :]).all(axis=2)
-    gt = (f[:, None, :] > f[None, :, :]).any(axis=2)
-    dom = ge & gt  # dom[i, j]: i dominates j
+    dom = dominance(f, f)
     count = dom.sum(axis=0)
     rank = np.full(n, -1, dtype=np.int64)
     current = np.flatnonzero(count == 0)
@@ -85,9 +88,7 @@ def nondominated_ranks(f: np.ndarray) -> np.ndarray:
 
 def nondominated(f: np.ndarray) -> np.ndarray:
     """Mask of the rows of ``f`` no other row dominates (maximisation)."""
-    ge = (f[:, None, :] >= f[None, :, :]).all(axis=2)
-    gt = (f[:, None, :] > f[None, :, :]).any(axis=2)
-    return ~(ge & gt).any(axis=0)
+    return ~dominance(f, f).any(axis=0)
 
 
 def update_archive(lists: np.ndarray, f: np.ndarray, new: np.ndarray, fn: np.ndarray, size: int = ARCHIVE_SIZE) -> tuple[np.ndarray, np.ndarray]:
@@ -105,7 +106,7 @@ def update_archive(lists: np.ndarray, f: np.ndarray, new: np.ndarray, fn: np.nda
     keep &= nondominated(fn)
     new, fn = new[keep], fn[keep]
     if len(f):
-        beaten = ((fn[:, None, :] >= f[None, :, :]).all(axis=2) & (fn[:, None, :] > f[None, :, :]).any(axis=2)).any(axis=0)
+        beaten = dominance(fn, f).any(axis=0)
         lists, f = lists[~beaten], f[~beaten]
     lists, f = np.concatenate([lists, new]), np.concatenate([f, fn])
     if len(f) > size:
